@@ -1,0 +1,37 @@
+"""Writes on tenancy: merchants, memberships and API keys."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from ecomforecast.models import ApiKey, Membership, Merchant, hash_api_key
+
+
+@transaction.atomic
+def merchant_create(*, slug: str, name: str, currency: str = "GBP", timezone: str = "Europe/London") -> Merchant:
+    merchant = Merchant(slug=slug, name=name, currency=currency, timezone=timezone)
+    merchant.full_clean()
+    merchant.save()
+    return merchant
+
+
+@transaction.atomic
+def membership_grant(*, user, merchant: Merchant, role: str = Membership.Role.OWNER) -> Membership:
+    membership, _ = Membership.objects.update_or_create(user=user, merchant=merchant, defaults={"role": role})
+    return membership
+
+
+@transaction.atomic
+def api_key_create(
+    *, merchant: Merchant, name: str, role: str = Membership.Role.ANALYST, created_by=None
+) -> tuple[ApiKey, str]:
+    """Returns the key row and the raw key, which is never stored and must be shown to the user once."""
+    while True:
+        raw_key = ApiKey.generate_raw_key()
+        prefix = raw_key[: ApiKey.PREFIX_LENGTH]
+        if not ApiKey.objects.filter(prefix=prefix).exists():
+            break
+    api_key = ApiKey.objects.create(
+        merchant=merchant, name=name, prefix=prefix, key_hash=hash_api_key(raw_key), role=role, created_by=created_by
+    )
+    return api_key, raw_key
