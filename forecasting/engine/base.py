@@ -1,0 +1,57 @@
+"""The engine contract (DESIGN.md): Forecast, local and panel models.
+
+Pure numpy; no Django, no Celery. Hyper-parameters are keyword arguments of __init__, which stores them
+and does nothing else; fit(y, X=None) returns self; fitted state ends with "_"; predict(h, X_future=None,
+quantiles=...) returns a Forecast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+DEFAULT_QUANTILES: tuple[float, ...] = (0.1, 0.5, 0.9)
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """One series' forecast over h steps.
+
+    mean: (h,); quantiles: (q, h) at quantile_levels (ascending); paths: (n, h) sample paths or None.
+    Quantiles of cumulative demand come from paths (or an analytic law), never from summed daily quantiles.
+    """
+
+    mean: np.ndarray
+    quantile_levels: tuple[float, ...]
+    quantiles: np.ndarray
+    paths: np.ndarray | None = None
+    info: dict = field(default_factory=dict)
+
+    @property
+    def horizon(self) -> int:
+        return int(self.mean.shape[0])
+
+    def cumulative_quantiles(self, levels: tuple[float, ...] | None = None) -> np.ndarray:
+        """(q, h): quantiles of demand summed over days 1..k, for each k, computed from sample paths."""
+        if self.paths is None:
+            raise ValueError("this forecast has no sample paths; cumulative quantiles need them")
+        levels = tuple(levels or self.quantile_levels)
+        return np.quantile(np.cumsum(self.paths, axis=1), levels, axis=0)
+
+
+class LocalModel:
+    """A model fitted on one series at a time."""
+
+    name: str = ""
+
+    def fit(self, y: np.ndarray, X: np.ndarray | None = None) -> LocalModel:
+        raise NotImplementedError
+
+    def predict(
+        self, h: int, X_future: np.ndarray | None = None, quantiles: tuple[float, ...] = DEFAULT_QUANTILES
+    ) -> Forecast:
+        raise NotImplementedError
+
+    def get_params(self) -> dict:
+        return {key: value for key, value in vars(self).items() if not key.endswith("_")}
