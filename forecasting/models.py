@@ -1,3 +1,139 @@
-"""Forecast runs and results (added by the sales-forecast pipeline)."""
+"""Forecast runs and their results: per-SKU choice and scores, per-day values, trained model artifacts."""
 
 from __future__ import annotations
+
+from django.db import models
+
+from ecomforecast.models import MerchantOwned
+from inventory.models import Product
+
+
+class ForecastRun(MerchantOwned):
+    """One forecast of a merchant's catalogue. The row, not the broker message, is the truth about a run."""
+
+    class Kind(models.TextChoices):
+        SALES = "sales", "Sales"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.SALES)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    idempotency_key = models.CharField(max_length=64, help_text="hash of merchant, kind, data cutoff and config")
+    data_cutoff = models.DateField(help_text="last day of history the run uses")
+    horizon = models.PositiveIntegerField(default=28)
+    config = models.JSONField(default=dict, blank=True)
+    progress = models.FloatField(default=0.0, help_text="0..1")
+    chunks_total = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+    series_total = models.PositiveIntegerField(default=0)
+    series_done = models.PositiveIntegerField(default=0)
+    fallback_count = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0, help_text="times the run (or a chunk of it) was started")
+    error = models.TextField(blank=True)
+    timings = models.JSONField(default=dict, blank=True, help_text="seconds: read, engine, write, total")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "idempotency_key"], name="forecastrun_unique_idempotency")
+        ]
+        indexes = [models.Index(fields=["merchant", "kind", "status", "-finished_at"], name="forecastrun_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} forecast {self.data_cutoff} ({self.status})"
+
+
+class ForecastChunk(MerchantOwned):
+    """A slice of a run's SKUs handled by one task; retried chunks overwrite their own rows (upserts)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    run = models.ForeignKey(ForecastRun, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    product_ids = models.JSONField(default=list)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    timings = models.JSONField(default=dict, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "index"]
+        constraints = [models.UniqueConstraint(fields=["run", "index"], name="forecastchunk_unique_run_index")]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} chunk {self.index} ({self.status})"
+
+
+class ForecastResult(MerchantOwned):
+    """What the engine chose for one SKU in one run, how it scored in backtest, and why."""
+
+    run = models.ForeignKey(ForecastRun, on_delete=models.CASCADE, related_name="results")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="forecast_results")
+    model = models.CharField(max_length=120)
+    demand_class = models.CharField(max_length=16, db_index=True)
+    metrics = models.JSONField(default=dict, blank=True, help_text="backtest scores (mase, wape, wql, cov80, ...)")
+    fallback = models.BooleanField(default=False)
+    fallback_reason = models.TextField(blank=True)
+    explanation = models.JSONField(default=dict, blank=True, help_text="decomposition and model parameters")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["run", "product"]
+        constraints = [models.UniqueConstraint(fields=["run", "product"], name="forecastresult_unique_run_product")]
+        indexes = [models.Index(fields=["merchant", "product", "-run"], name="forecastresult_product_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.product} in run {self.run_id}: {self.model}"
+
+
+class ForecastValue(MerchantOwned):
+    """One forecast day of one SKU: mean, daily quantiles and quantiles of cumulative demand up to that day."""
+
+    result = models.ForeignKey(ForecastResult, on_delete=models.CASCADE, related_name="values")
+    date = models.DateField()
+    mean = models.FloatField()
+    p10 = models.FloatField()
+    p50 = models.FloatField()
+    p90 = models.FloatField()
+    quantiles = models.JSONField(default=dict, help_text="daily quantiles {level: units}")
+    cumulative = models.JSONField(default=dict, help_text="quantiles of units summed from day 1 to this day")
+
+    class Meta:
+        ordering = ["result", "date"]
+        constraints = [models.UniqueConstraint(fields=["result", "date"], name="forecastvalue_unique_result_date")]
+
+    def __str__(self) -> str:
+        return f"{self.result.product} {self.date}: {self.mean:.2f}"
+
+
+class ModelArtifact(MerchantOwned):
+    """A trained global model (neural tier) that nightly runs reuse until it is retrained."""
+
+    name = models.CharField(max_length=64)
+    version = models.PositiveIntegerField()
+    storage_path = models.CharField(max_length=500)
+    config = models.JSONField(default=dict, blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    trained_at = models.DateTimeField(auto_now_add=True)
+    data_cutoff = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "name", "version"], name="modelartifact_unique_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"

@@ -1,0 +1,124 @@
+"""ORM rows <-> the engine's arrays: daily demand per SKU, and forecasts back into rows.
+
+Demand is units sold per merchant-local day, net of returns and cancellations booked that day (clipped at zero, so
+a bulk order cancelled the same day nets to nothing). Days on which the merchant recorded no stock (on_hand <= 0)
+and sold nothing are censored: the engine sees NaN there, not a zero that would teach it that nobody wanted the item.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from django.db.models import Case, F, IntegerField, Sum, Value, When
+from django.db.models.functions import TruncDate
+
+from customers.models import OrderLine
+from ecomforecast.models import Merchant
+from forecasting.engine.base import Forecast
+from inventory.models import StockLevel
+
+
+@dataclass(frozen=True)
+class DemandSeries:
+    product_id: int
+    start: dt.date
+    values: np.ndarray  # daily units from start to the cutoff; NaN on censored (stock-out) days
+    censored_days: int
+
+
+def last_sale_day(*, merchant: Merchant) -> dt.date | None:
+    tz = zoneinfo.ZoneInfo(merchant.timezone)
+    latest = OrderLine.objects.filter(merchant=merchant).order_by("-placed_at").values_list("placed_at", flat=True)
+    first = latest.first()
+    return first.astimezone(tz).date() if first else None
+
+
+def products_with_sales(*, merchant: Merchant, cutoff: dt.date) -> list[int]:
+    tz = zoneinfo.ZoneInfo(merchant.timezone)
+    end = dt.datetime.combine(cutoff + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    return list(
+        OrderLine.objects.filter(merchant=merchant, kind=OrderLine.Kind.SALE, placed_at__lt=end)
+        .values_list("product_id", flat=True)
+        .distinct()
+        .order_by("product_id")
+    )
+
+
+def demand_series(*, merchant: Merchant, product_ids: Sequence[int], cutoff: dt.date) -> list[DemandSeries]:
+    """Daily net demand of each product from its first sale to the cutoff, in the merchant's time zone."""
+    tz = zoneinfo.ZoneInfo(merchant.timezone)
+    end = dt.datetime.combine(cutoff + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    signed_units = Case(
+        When(kind=OrderLine.Kind.RETURN, then=-F("quantity")), default=F("quantity"), output_field=IntegerField()
+    )
+    rows = (
+        OrderLine.objects.filter(merchant=merchant, product_id__in=product_ids, placed_at__lt=end)
+        .annotate(day=TruncDate("placed_at", tzinfo=tz))
+        .values("product_id", "day")
+        .annotate(units=Sum(signed_units), sold=Sum(Case(When(kind=OrderLine.Kind.SALE, then=Value(1)), default=0)))
+        .order_by()
+    )
+    by_product: dict[int, list[tuple[dt.date, int, int]]] = {}
+    for row in rows.iterator(chunk_size=20_000):
+        by_product.setdefault(row["product_id"], []).append((row["day"], row["units"], row["sold"]))
+    stockouts = _stockout_days(merchant=merchant, product_ids=product_ids, cutoff=cutoff)
+
+    series: list[DemandSeries] = []
+    for product_id in product_ids:
+        days = by_product.get(product_id, [])
+        sale_days = [day for day, _units, sold in days if sold]
+        if not sale_days:
+            continue
+        start = min(sale_days)
+        values = np.zeros((cutoff - start).days + 1)
+        for day, units, _sold in days:
+            if day >= start:
+                values[(day - start).days] += units
+        np.clip(values, 0, None, out=values)
+        censored = 0
+        for day in stockouts.get(product_id, ()):
+            index = (day - start).days
+            if 0 <= index < len(values) and values[index] == 0:
+                values[index] = np.nan
+                censored += 1
+        series.append(DemandSeries(product_id=product_id, start=start, values=values, censored_days=censored))
+    return series
+
+
+def _stockout_days(*, merchant: Merchant, product_ids: Sequence[int], cutoff: dt.date) -> dict[int, list[dt.date]]:
+    days: dict[int, list[dt.date]] = {}
+    rows = StockLevel.objects.filter(
+        merchant=merchant, product_id__in=product_ids, date__lte=cutoff, on_hand__lte=0
+    ).values_list("product_id", "date")
+    for product_id, day in rows.iterator(chunk_size=20_000):
+        days.setdefault(product_id, []).append(day)
+    return days
+
+
+def forecast_value_rows(
+    *, forecast: Forecast, first_day: dt.date, cumulative_levels: Iterable[float]
+) -> list[dict[str, object]]:
+    """One dict per forecast day: mean, p10/p50/p90, all daily quantiles and cumulative-demand quantiles."""
+    daily = {round(float(level), 6): forecast.quantiles[i] for i, level in enumerate(forecast.quantile_levels)}
+    cumulative_levels = tuple(float(level) for level in cumulative_levels)
+    cumulative = forecast.cumulative_quantiles(cumulative_levels) if forecast.paths is not None else None
+    rows = []
+    for step in range(forecast.horizon):
+        rows.append(
+            {
+                "date": first_day + dt.timedelta(days=step),
+                "mean": float(forecast.mean[step]),
+                "p10": float(daily[0.1][step]),
+                "p50": float(daily[0.5][step]),
+                "p90": float(daily[0.9][step]),
+                "quantiles": {f"{level:g}": round(float(values[step]), 4) for level, values in daily.items()},
+                "cumulative": {}
+                if cumulative is None
+                else {f"{level:g}": round(float(cumulative[i, step]), 4) for i, level in enumerate(cumulative_levels)},
+            }
+        )
+    return rows

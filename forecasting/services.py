@@ -1,0 +1,291 @@
+"""Writes of sales-forecast runs: request (idempotent), plan into chunks, execute a chunk, close."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from ecomforecast.models import Merchant
+from forecasting import io
+from forecasting.engine.auto import FALLBACK_MODEL, AutoForecaster, AutoResult
+from forecasting.engine.panel import forecast_panel
+from forecasting.models import ForecastChunk, ForecastResult, ForecastRun, ForecastValue
+
+logger = logging.getLogger(__name__)
+
+DAILY_QUANTILES = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
+# Reorder planning reads lead-time demand at service levels up to 99.5%; these come from sample paths.
+CUMULATIVE_QUANTILES = (0.05, 0.1, 0.25, 0.5, 0.75, 0.8, 0.9, 0.95, 0.975, 0.99, 0.995)
+CHUNK_SIZE = 500
+MAX_CHUNK_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class ForecastConfig:
+    horizon: int = 28
+    models: str = "auto"
+    season_length: int = 7
+    n_paths: int = 500
+    seed: int = 0
+    extra: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {
+            "horizon": self.horizon,
+            "models": self.models,
+            "season_length": self.season_length,
+            "n_paths": self.n_paths,
+            "seed": self.seed,
+            **self.extra,
+        }
+
+
+def idempotency_key(*, merchant: Merchant, kind: str, data_cutoff: dt.date, config: dict) -> str:
+    payload = json.dumps([merchant.pk, kind, data_cutoff.isoformat(), config], sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+@transaction.atomic
+def forecast_run_request(
+    *,
+    merchant: Merchant,
+    config: ForecastConfig | None = None,
+    data_cutoff: dt.date | None = None,
+    dispatch: bool = True,
+) -> tuple[ForecastRun, bool]:
+    """The run for (merchant, cutoff, config): created and dispatched once, returned as it is on later requests."""
+    config = config or ForecastConfig()
+    if data_cutoff is None:
+        data_cutoff = io.last_sale_day(merchant=merchant) or timezone.localdate()
+    config_dict = config.as_dict()
+    key = idempotency_key(merchant=merchant, kind=ForecastRun.Kind.SALES, data_cutoff=data_cutoff, config=config_dict)
+    run, created = ForecastRun.objects.get_or_create(
+        merchant=merchant,
+        idempotency_key=key,
+        defaults={
+            "kind": ForecastRun.Kind.SALES,
+            "data_cutoff": data_cutoff,
+            "horizon": config.horizon,
+            "config": config_dict,
+        },
+    )
+    if created and dispatch:
+        from forecasting.tasks import forecast_run_start
+
+        transaction.on_commit(lambda: forecast_run_start.delay(run.pk))
+    return run, created
+
+
+@transaction.atomic
+def forecast_run_plan(*, run_id: int, chunk_size: int = CHUNK_SIZE) -> list[ForecastChunk]:
+    """Split the run's SKUs into chunks (once; a re-delivered start returns the chunks already planned)."""
+    run = ForecastRun.objects.select_for_update().select_related("merchant").get(pk=run_id)
+    existing = list(run.chunks.order_by("index"))
+    if existing:
+        return existing
+    product_ids = io.products_with_sales(merchant=run.merchant, cutoff=run.data_cutoff)
+    chunks = ForecastChunk.objects.bulk_create(
+        ForecastChunk(merchant=run.merchant, run=run, index=index, product_ids=product_ids[start : start + chunk_size])
+        for index, start in enumerate(range(0, len(product_ids), chunk_size))
+    )
+    run.status = ForecastRun.Status.RUNNING
+    run.started_at = timezone.now()
+    run.chunks_total = len(chunks)
+    run.series_total = len(product_ids)
+    run.save(update_fields=["status", "started_at", "chunks_total", "series_total"])
+    return chunks
+
+
+def forecast_chunk_execute(*, chunk_id: int) -> ForecastChunk:
+    """Forecast one chunk's SKUs and upsert their results; a retried chunk overwrites its own rows."""
+    with transaction.atomic():
+        chunk = ForecastChunk.objects.select_for_update().select_related("run__merchant").get(pk=chunk_id)
+        if chunk.status == ForecastChunk.Status.SUCCEEDED:
+            return chunk
+        chunk.attempts += 1
+        chunk.status = ForecastChunk.Status.RUNNING
+        chunk.save(update_fields=["attempts", "status"])
+        ForecastRun.objects.filter(pk=chunk.run_id).update(attempts=F("attempts") + 1)
+    if chunk.attempts > MAX_CHUNK_ATTEMPTS:
+        # A chunk that keeps killing its worker is given up, so that the rest of the run can close.
+        _chunk_fail(chunk, f"gave up after {MAX_CHUNK_ATTEMPTS} attempts")
+        return chunk
+
+    run = chunk.run
+    config = run.config
+    started = time.perf_counter()
+    history = io.demand_series(merchant=run.merchant, product_ids=chunk.product_ids, cutoff=run.data_cutoff)
+    read_seconds = time.perf_counter() - started
+
+    started = time.perf_counter()
+    forecaster = AutoForecaster(
+        season_length=config.get("season_length", 7), n_paths=config.get("n_paths", 500), seed=config.get("seed", 0)
+    )
+    outcomes = _forecast_guarded(forecaster, [item.values for item in history], run.horizon)
+    engine_seconds = time.perf_counter() - started
+
+    started = time.perf_counter()
+    first_day = run.data_cutoff + dt.timedelta(days=1)
+    fallbacks = 0
+    with transaction.atomic():
+        results = ForecastResult.objects.bulk_create(
+            [
+                ForecastResult(
+                    merchant=run.merchant,
+                    run=run,
+                    product_id=item.product_id,
+                    model=outcome.model,
+                    demand_class=outcome.demand_class,
+                    metrics=_finite(outcome.backtest),
+                    fallback=bool(outcome.fallbacks),
+                    fallback_reason="; ".join(outcome.fallbacks),
+                    explanation={
+                        "members": list(outcome.members),
+                        "history_start": item.start.isoformat(),
+                        "censored_days": item.censored_days,
+                        "model_info": _jsonable(outcome.forecast.info),
+                    },
+                )
+                for item, outcome in zip(history, outcomes, strict=True)
+            ],
+            update_conflicts=True,
+            unique_fields=["run", "product"],
+            update_fields=["model", "demand_class", "metrics", "fallback", "fallback_reason", "explanation"],
+        )
+        values = []
+        for result, outcome in zip(results, outcomes, strict=True):
+            fallbacks += bool(outcome.fallbacks)
+            for row in io.forecast_value_rows(
+                forecast=outcome.forecast, first_day=first_day, cumulative_levels=CUMULATIVE_QUANTILES
+            ):
+                values.append(ForecastValue(merchant=run.merchant, result=result, **row))
+        ForecastValue.objects.bulk_create(
+            values,
+            batch_size=5000,
+            update_conflicts=True,
+            unique_fields=["result", "date"],
+            update_fields=["mean", "p10", "p50", "p90", "quantiles", "cumulative"],
+        )
+        write_seconds = time.perf_counter() - started
+        chunk.status = ForecastChunk.Status.SUCCEEDED
+        chunk.error = ""
+        chunk.finished_at = timezone.now()
+        chunk.timings = {"read": read_seconds, "engine": engine_seconds, "write": write_seconds}
+        chunk.save(update_fields=["status", "error", "finished_at", "timings"])
+        _run_advance(run.pk, series=len(history), fallbacks=fallbacks)
+    return chunk
+
+
+def _forecast_guarded(forecaster: AutoForecaster, series: list, horizon: int) -> list[AutoResult]:
+    """The whole chunk at once; if the engine breaks on it, series by series, so one bad series fails alone."""
+    try:
+        return forecaster.forecast(series, horizon, quantiles=DAILY_QUANTILES)
+    except Exception:
+        logger.exception("auto failed on a chunk of %d series; retrying series by series", len(series))
+    outcomes = []
+    for values in series:
+        try:
+            outcomes.extend(forecaster.forecast([values], horizon, quantiles=DAILY_QUANTILES))
+        except Exception as exc:
+            outcomes.append(_fallback_outcome(forecaster, values, horizon, exc))
+    return outcomes
+
+
+def _fallback_outcome(forecaster: AutoForecaster, values, horizon: int, exc: Exception) -> AutoResult:
+    (forecast,) = forecast_panel(
+        FALLBACK_MODEL,
+        [values],
+        horizon,
+        quantiles=DAILY_QUANTILES,
+        season_length=forecaster.season_length,
+        n_paths=forecaster.n_paths,
+        seed=forecaster.seed,
+    )
+    reason = f"auto failed ({type(exc).__name__}: {exc}); used {FALLBACK_MODEL}"
+    return AutoResult(
+        model=FALLBACK_MODEL,
+        demand_class="unknown",
+        members=(FALLBACK_MODEL,),
+        backtest={},
+        forecast=forecast,
+        fallbacks=(reason,),
+    )
+
+
+def _chunk_fail(chunk: ForecastChunk, message: str) -> None:
+    with transaction.atomic():
+        chunk.status = ForecastChunk.Status.FAILED
+        chunk.error = message[:4000]
+        chunk.finished_at = timezone.now()
+        chunk.save(update_fields=["status", "error", "finished_at"])
+        _run_advance(chunk.run_id, series=0, fallbacks=0)
+
+
+def forecast_chunk_fail(*, chunk_id: int, message: str) -> None:
+    _chunk_fail(ForecastChunk.objects.get(pk=chunk_id), message)
+
+
+def _run_advance(run_id: int, *, series: int, fallbacks: int) -> None:
+    run = ForecastRun.objects.select_for_update().get(pk=run_id)
+    run.chunks_done = run.chunks.exclude(
+        status__in=[ForecastChunk.Status.PENDING, ForecastChunk.Status.RUNNING]
+    ).count()
+    run.series_done += series
+    run.fallback_count += fallbacks
+    run.progress = run.chunks_done / run.chunks_total if run.chunks_total else 1.0
+    run.save(update_fields=["chunks_done", "series_done", "fallback_count", "progress"])
+
+
+@transaction.atomic
+def forecast_run_close(*, run_id: int) -> ForecastRun:
+    run = ForecastRun.objects.select_for_update().get(pk=run_id)
+    chunks = list(run.chunks.all())
+    failed = [chunk for chunk in chunks if chunk.status == ForecastChunk.Status.FAILED]
+    totals = {"read": 0.0, "engine": 0.0, "write": 0.0}
+    for chunk in chunks:
+        for key in totals:
+            totals[key] += float(chunk.timings.get(key, 0.0))
+    run.finished_at = timezone.now()
+    if run.started_at:
+        totals["total"] = (run.finished_at - run.started_at).total_seconds()
+    run.timings = totals
+    run.progress = 1.0
+    run.chunks_done = len(chunks)
+    if failed:
+        run.status = ForecastRun.Status.FAILED
+        run.error = f"{len(failed)} of {len(chunks)} chunks failed: " + "; ".join(
+            f"chunk {chunk.index}: {chunk.error}" for chunk in failed[:5]
+        )
+    else:
+        run.status = ForecastRun.Status.SUCCEEDED
+    run.save()
+    return run
+
+
+def _finite(metrics: dict) -> dict:
+    return {key: float(value) for key, value in metrics.items() if value == value and abs(value) != float("inf")}
+
+
+def _jsonable(info: dict) -> dict:
+    return json.loads(json.dumps(info, default=lambda value: getattr(value, "tolist", lambda: str(value))()))
+
+
+def forecast_run_execute_in_process(
+    *, merchant: Merchant, config: ForecastConfig | None = None, progress=None
+) -> ForecastRun:
+    """The whole run in this process, chunk by chunk (management commands and the demo); idempotent like a request."""
+    run, _created = forecast_run_request(merchant=merchant, config=config, dispatch=False)
+    chunks = forecast_run_plan(run_id=run.pk)
+    for done, chunk in enumerate(chunks, start=1):
+        forecast_chunk_execute(chunk_id=chunk.pk)
+        if progress:
+            progress(done, len(chunks))
+    return forecast_run_close(run_id=run.pk)

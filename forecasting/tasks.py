@@ -1,0 +1,39 @@
+"""Thin Celery wrappers: take ids, call the forecasting services. Routing: forecast_cpu (settings)."""
+
+from __future__ import annotations
+
+from celery import chord, shared_task
+from django.db import InterfaceError, OperationalError
+
+from forecasting import services
+
+TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+RELIABLE = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": TRANSIENT_ERRORS,
+    "retry_backoff": True,
+    "retry_backoff_max": 300,
+    "max_retries": 5,
+}
+
+
+@shared_task(name="forecasting.tasks.forecast_run_start", **RELIABLE)
+def forecast_run_start(run_id: int) -> int:
+    chunks = services.forecast_run_plan(run_id=run_id)
+    pending = [chunk.pk for chunk in chunks if chunk.status != chunk.Status.SUCCEEDED]
+    if not pending:
+        services.forecast_run_close(run_id=run_id)
+        return 0
+    chord(forecast_chunk.s(chunk_id) for chunk_id in pending)(forecast_run_finish.si(run_id))
+    return len(pending)
+
+
+@shared_task(name="forecasting.tasks.forecast_chunk", soft_time_limit=1800, time_limit=1900, **RELIABLE)
+def forecast_chunk(chunk_id: int) -> int:
+    return services.forecast_chunk_execute(chunk_id=chunk_id).pk
+
+
+@shared_task(name="forecasting.tasks.forecast_run_finish", **RELIABLE)
+def forecast_run_finish(run_id: int) -> str:
+    return services.forecast_run_close(run_id=run_id).status
