@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("ecomforecast.ui_urls")),
     path("products/", include("inventory.urls")),
     path("customers/", include("customers.urls")),
+    path("forecasts/", include("forecasting.urls")),
 ]

@@ -35,6 +35,7 @@ class ForecastConfig:
     season_length: int = 7
     n_paths: int = 500
     seed: int = 0
+    chunk_size: int = CHUNK_SIZE
     extra: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
@@ -44,6 +45,7 @@ class ForecastConfig:
             "season_length": self.season_length,
             "n_paths": self.n_paths,
             "seed": self.seed,
+            "chunk_size": self.chunk_size,
             **self.extra,
         }
 
@@ -85,9 +87,10 @@ def forecast_run_request(
 
 
 @transaction.atomic
-def forecast_run_plan(*, run_id: int, chunk_size: int = CHUNK_SIZE) -> list[ForecastChunk]:
+def forecast_run_plan(*, run_id: int) -> list[ForecastChunk]:
     """Split the run's SKUs into chunks (once; a re-delivered start returns the chunks already planned)."""
     run = ForecastRun.objects.select_for_update().select_related("merchant").get(pk=run_id)
+    chunk_size = int(run.config.get("chunk_size", CHUNK_SIZE))
     existing = list(run.chunks.order_by("index"))
     if existing:
         return existing
@@ -271,7 +274,10 @@ def forecast_run_close(*, run_id: int) -> ForecastRun:
 
 
 def _finite(metrics: dict) -> dict:
-    return {key: float(value) for key, value in metrics.items() if value == value and abs(value) != float("inf")}
+    """Backtest scores under lower-case names, without NaN/inf (JSON has no place for them)."""
+    return {
+        key.lower(): float(value) for key, value in metrics.items() if value == value and abs(value) != float("inf")
+    }
 
 
 def _jsonable(info: dict) -> dict:
@@ -289,3 +295,20 @@ def forecast_run_execute_in_process(
         if progress:
             progress(done, len(chunks))
     return forecast_run_close(run_id=run.pk)
+
+
+@transaction.atomic
+def forecast_run_reset(*, run_id: int) -> ForecastRun:
+    """Start a run again from scratch (staff action): its chunks are re-planned, its rows overwritten."""
+    run = ForecastRun.objects.select_for_update().get(pk=run_id)
+    run.chunks.all().delete()
+    run.status = ForecastRun.Status.PENDING
+    run.progress = 0.0
+    run.chunks_total = run.chunks_done = run.series_done = run.fallback_count = 0
+    run.error = ""
+    run.finished_at = None
+    run.save()
+    from forecasting.tasks import forecast_run_start
+
+    transaction.on_commit(lambda: forecast_run_start.delay(run.pk))
+    return run

@@ -5,141 +5,240 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('ecomforecast', '0001_tenancy_and_imports'),
-        ('inventory', '0001_catalogue_suppliers_stock'),
+        ("ecomforecast", "0001_tenancy_and_imports"),
+        ("inventory", "0001_catalogue_suppliers_stock"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ForecastRun',
+            name="ForecastRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('sales', 'Sales')], default='sales', max_length=16)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed')], db_index=True, default='pending', max_length=16)),
-                ('idempotency_key', models.CharField(help_text='hash of merchant, kind, data cutoff and config', max_length=64)),
-                ('data_cutoff', models.DateField(help_text='last day of history the run uses')),
-                ('horizon', models.PositiveIntegerField(default=28)),
-                ('config', models.JSONField(blank=True, default=dict)),
-                ('progress', models.FloatField(default=0.0, help_text='0..1')),
-                ('chunks_total', models.PositiveIntegerField(default=0)),
-                ('chunks_done', models.PositiveIntegerField(default=0)),
-                ('series_total', models.PositiveIntegerField(default=0)),
-                ('series_done', models.PositiveIntegerField(default=0)),
-                ('fallback_count', models.PositiveIntegerField(default=0)),
-                ('attempts', models.PositiveIntegerField(default=0, help_text='times the run (or a chunk of it) was started')),
-                ('error', models.TextField(blank=True)),
-                ('timings', models.JSONField(blank=True, default=dict, help_text='seconds: read, engine, write, total')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='ecomforecast.merchant')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("kind", models.CharField(choices=[("sales", "Sales")], default="sales", max_length=16)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                        ],
+                        db_index=True,
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "idempotency_key",
+                    models.CharField(help_text="hash of merchant, kind, data cutoff and config", max_length=64),
+                ),
+                ("data_cutoff", models.DateField(help_text="last day of history the run uses")),
+                ("horizon", models.PositiveIntegerField(default=28)),
+                ("config", models.JSONField(blank=True, default=dict)),
+                ("progress", models.FloatField(default=0.0, help_text="0..1")),
+                ("chunks_total", models.PositiveIntegerField(default=0)),
+                ("chunks_done", models.PositiveIntegerField(default=0)),
+                ("series_total", models.PositiveIntegerField(default=0)),
+                ("series_done", models.PositiveIntegerField(default=0)),
+                ("fallback_count", models.PositiveIntegerField(default=0)),
+                (
+                    "attempts",
+                    models.PositiveIntegerField(default=0, help_text="times the run (or a chunk of it) was started"),
+                ),
+                ("error", models.TextField(blank=True)),
+                (
+                    "timings",
+                    models.JSONField(blank=True, default=dict, help_text="seconds: read, engine, write, total"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "merchant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="ecomforecast.merchant"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='ForecastResult',
+            name="ForecastResult",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('model', models.CharField(max_length=120)),
-                ('demand_class', models.CharField(db_index=True, max_length=16)),
-                ('metrics', models.JSONField(blank=True, default=dict, help_text='backtest scores (mase, wape, wql, cov80, ...)')),
-                ('fallback', models.BooleanField(default=False)),
-                ('fallback_reason', models.TextField(blank=True)),
-                ('explanation', models.JSONField(blank=True, default=dict, help_text='decomposition and model parameters')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='ecomforecast.merchant')),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='forecast_results', to='inventory.product')),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='results', to='forecasting.forecastrun')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("model", models.CharField(max_length=120)),
+                ("demand_class", models.CharField(db_index=True, max_length=16)),
+                (
+                    "metrics",
+                    models.JSONField(
+                        blank=True, default=dict, help_text="backtest scores (mase, wape, wql, cov80, ...)"
+                    ),
+                ),
+                ("fallback", models.BooleanField(default=False)),
+                ("fallback_reason", models.TextField(blank=True)),
+                (
+                    "explanation",
+                    models.JSONField(blank=True, default=dict, help_text="decomposition and model parameters"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "merchant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="ecomforecast.merchant"
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="forecast_results",
+                        to="inventory.product",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="results",
+                        to="forecasting.forecastrun",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['run', 'product'],
+                "ordering": ["run", "product"],
             },
         ),
         migrations.CreateModel(
-            name='ForecastChunk',
+            name="ForecastChunk",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('index', models.PositiveIntegerField()),
-                ('product_ids', models.JSONField(default=list)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed')], default='pending', max_length=16)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('error', models.TextField(blank=True)),
-                ('timings', models.JSONField(blank=True, default=dict)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='ecomforecast.merchant')),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='chunks', to='forecasting.forecastrun')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("index", models.PositiveIntegerField()),
+                ("product_ids", models.JSONField(default=list)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("error", models.TextField(blank=True)),
+                ("timings", models.JSONField(blank=True, default=dict)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "merchant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="ecomforecast.merchant"
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="chunks", to="forecasting.forecastrun"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['run', 'index'],
+                "ordering": ["run", "index"],
             },
         ),
         migrations.CreateModel(
-            name='ForecastValue',
+            name="ForecastValue",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField()),
-                ('mean', models.FloatField()),
-                ('p10', models.FloatField()),
-                ('p50', models.FloatField()),
-                ('p90', models.FloatField()),
-                ('quantiles', models.JSONField(default=dict, help_text='daily quantiles {level: units}')),
-                ('cumulative', models.JSONField(default=dict, help_text='quantiles of units summed from day 1 to this day')),
-                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='ecomforecast.merchant')),
-                ('result', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='values', to='forecasting.forecastresult')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("date", models.DateField()),
+                ("mean", models.FloatField()),
+                ("p10", models.FloatField()),
+                ("p50", models.FloatField()),
+                ("p90", models.FloatField()),
+                ("quantiles", models.JSONField(default=dict, help_text="daily quantiles {level: units}")),
+                (
+                    "cumulative",
+                    models.JSONField(default=dict, help_text="quantiles of units summed from day 1 to this day"),
+                ),
+                (
+                    "merchant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="ecomforecast.merchant"
+                    ),
+                ),
+                (
+                    "result",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="values",
+                        to="forecasting.forecastresult",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['result', 'date'],
+                "ordering": ["result", "date"],
             },
         ),
         migrations.CreateModel(
-            name='ModelArtifact',
+            name="ModelArtifact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=64)),
-                ('version', models.PositiveIntegerField()),
-                ('storage_path', models.CharField(max_length=500)),
-                ('config', models.JSONField(blank=True, default=dict)),
-                ('metrics', models.JSONField(blank=True, default=dict)),
-                ('trained_at', models.DateTimeField(auto_now_add=True)),
-                ('data_cutoff', models.DateField(blank=True, null=True)),
-                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='ecomforecast.merchant')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=64)),
+                ("version", models.PositiveIntegerField()),
+                ("storage_path", models.CharField(max_length=500)),
+                ("config", models.JSONField(blank=True, default=dict)),
+                ("metrics", models.JSONField(blank=True, default=dict)),
+                ("trained_at", models.DateTimeField(auto_now_add=True)),
+                ("data_cutoff", models.DateField(blank=True, null=True)),
+                (
+                    "merchant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="ecomforecast.merchant"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', '-version'],
+                "ordering": ["name", "-version"],
             },
         ),
         migrations.AddIndex(
-            model_name='forecastrun',
-            index=models.Index(fields=['merchant', 'kind', 'status', '-finished_at'], name='forecastrun_latest'),
+            model_name="forecastrun",
+            index=models.Index(fields=["merchant", "kind", "status", "-finished_at"], name="forecastrun_latest"),
         ),
         migrations.AddConstraint(
-            model_name='forecastrun',
-            constraint=models.UniqueConstraint(fields=('merchant', 'idempotency_key'), name='forecastrun_unique_idempotency'),
+            model_name="forecastrun",
+            constraint=models.UniqueConstraint(
+                fields=("merchant", "idempotency_key"), name="forecastrun_unique_idempotency"
+            ),
         ),
         migrations.AddIndex(
-            model_name='forecastresult',
-            index=models.Index(fields=['merchant', 'product', '-run'], name='forecastresult_product_latest'),
+            model_name="forecastresult",
+            index=models.Index(fields=["merchant", "product", "-run"], name="forecastresult_product_latest"),
         ),
         migrations.AddConstraint(
-            model_name='forecastresult',
-            constraint=models.UniqueConstraint(fields=('run', 'product'), name='forecastresult_unique_run_product'),
+            model_name="forecastresult",
+            constraint=models.UniqueConstraint(fields=("run", "product"), name="forecastresult_unique_run_product"),
         ),
         migrations.AddConstraint(
-            model_name='forecastchunk',
-            constraint=models.UniqueConstraint(fields=('run', 'index'), name='forecastchunk_unique_run_index'),
+            model_name="forecastchunk",
+            constraint=models.UniqueConstraint(fields=("run", "index"), name="forecastchunk_unique_run_index"),
         ),
         migrations.AddConstraint(
-            model_name='forecastvalue',
-            constraint=models.UniqueConstraint(fields=('result', 'date'), name='forecastvalue_unique_result_date'),
+            model_name="forecastvalue",
+            constraint=models.UniqueConstraint(fields=("result", "date"), name="forecastvalue_unique_result_date"),
         ),
         migrations.AddConstraint(
-            model_name='modelartifact',
-            constraint=models.UniqueConstraint(fields=('merchant', 'name', 'version'), name='modelartifact_unique_version'),
+            model_name="modelartifact",
+            constraint=models.UniqueConstraint(
+                fields=("merchant", "name", "version"), name="modelartifact_unique_version"
+            ),
         ),
     ]

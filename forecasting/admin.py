@@ -1,0 +1,96 @@
+"""Staff admin for forecast runs, per-SKU results and model artifacts; runs can be re-run from here."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db import transaction
+
+from ecomforecast.admin import MerchantOwnedAdmin
+from forecasting import services
+from forecasting.models import ForecastChunk, ForecastResult, ForecastRun, ModelArtifact
+
+
+class ForecastChunkInline(admin.TabularInline):
+    model = ForecastChunk
+    fields = ("index", "status", "attempts", "error", "timings", "finished_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ForecastRun)
+class ForecastRunAdmin(MerchantOwnedAdmin):
+    list_display = (
+        "id",
+        "merchant",
+        "kind",
+        "status",
+        "data_cutoff",
+        "horizon",
+        "progress_percent",
+        "series_done",
+        "fallback_count",
+        "attempts",
+        "duration_seconds",
+        "created_at",
+    )
+    list_filter = ("merchant", "status", "kind")
+    date_hierarchy = "created_at"
+    readonly_fields = [field.name for field in ForecastRun._meta.fields]
+    inlines = (ForecastChunkInline,)
+    actions = ("rerun",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.display(description="progress")
+    def progress_percent(self, run: ForecastRun) -> str:
+        return f"{run.progress:.0%}"
+
+    @admin.display(description="seconds")
+    def duration_seconds(self, run: ForecastRun) -> str:
+        total = run.timings.get("total")
+        return f"{total:.1f}" if total is not None else "–"
+
+    @admin.action(description="Re-run the selected forecasts (same cutoff and configuration)")
+    def rerun(self, request, queryset) -> None:
+        count = 0
+        for run in queryset.select_related("merchant"):
+            with transaction.atomic():
+                services.forecast_run_reset(run_id=run.pk)
+            count += 1
+        messages.success(request, f"{count} run(s) queued again.")
+
+
+@admin.register(ForecastResult)
+class ForecastResultAdmin(MerchantOwnedAdmin):
+    list_display = ("product", "run", "model", "demand_class", "mase", "wape", "fallback", "merchant")
+    list_filter = ("merchant", "demand_class", "model", "fallback")
+    search_fields = ("product__sku", "product__name")
+    list_select_related = ("merchant", "product", "run")
+    readonly_fields = [field.name for field in ForecastResult._meta.fields]
+    raw_id_fields = ("run", "product")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.display(description="MASE")
+    def mase(self, result: ForecastResult) -> str:
+        value = result.metrics.get("mase")
+        return f"{value:.2f}" if value is not None else "–"
+
+    @admin.display(description="WAPE")
+    def wape(self, result: ForecastResult) -> str:
+        value = result.metrics.get("wape")
+        return f"{value:.0%}" if value is not None else "–"
+
+
+@admin.register(ModelArtifact)
+class ModelArtifactAdmin(MerchantOwnedAdmin):
+    list_display = ("name", "version", "merchant", "data_cutoff", "trained_at", "storage_path")
+    list_filter = ("merchant", "name")
+    search_fields = ("name", "storage_path")

@@ -1,0 +1,229 @@
+"""Benchmark CLI: rolling-origin backtest of our models (and optionally statsforecast) on a long-format panel.
+
+    python -m forecasting.bench --input panel.parquet --freq D --horizon 28 --windows 4 --step 28 \
+        --models auto,seasonal_naive --quantiles 0.1,0.5,0.9 --peer statsforecast --threads 2 \
+        --output forecasts.csv --report report.json
+
+Writes one CSV row per (unique_id, cutoff, ds, model) with y, mean and q<level> columns, a JSON report with per
+model MASE, WAPE, WQL, COV80, bias, seconds, series/second and failures (overall and per demand class), and
+prints a side-by-side table with the ratios auto / every other model. Deterministic for a given --seed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from forecasting.bench.peer import (
+    ARIMA_SUBSAMPLE,
+    ENSEMBLE_MEMBERS,
+    ENSEMBLE_NAME,
+    INTERVAL_NOTES,
+    StatsForecastPeer,
+    arima_subsample,
+    median_ensemble,
+    peer_models,
+    set_single_threaded_numerics,
+)
+from forecasting.bench.report import build_report, side_by_side
+from forecasting.engine.auto import AutoForecaster, demand_classes
+from forecasting.engine.backtest import PanelForecaster, cutoff_positions, dense_panel, rolling_origin
+from forecasting.engine.base import Forecast
+from forecasting.engine.panel import forecast_panel
+
+SEASON_LENGTHS = {"D": 7, "W": 52, "M": 12, "Q": 4, "H": 24}
+
+
+def read_panel(path: Path, covariates: Sequence[str]) -> pd.DataFrame:
+    frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    missing = {"unique_id", "ds", "y", *covariates} - set(frame.columns)
+    if missing:
+        raise SystemExit(f"{path}: missing columns {', '.join(sorted(missing))}")
+    frame = frame[["unique_id", "ds", "y", *covariates]].copy()
+    frame["unique_id"] = frame["unique_id"].astype(str)
+    frame["ds"] = pd.to_datetime(frame["ds"])
+    frame["y"] = pd.to_numeric(frame["y"], errors="coerce")
+    return frame.sort_values(["unique_id", "ds"], ignore_index=True)
+
+
+def registry_forecaster(name: str, *, season_length: int, threads: int, seed: int) -> PanelForecaster:
+    def forecast(
+        series: list[np.ndarray],
+        horizon: int,
+        quantiles: tuple[float, ...],
+        X: list[np.ndarray] | None = None,
+        X_future: list[np.ndarray] | None = None,
+    ) -> list[Forecast]:
+        return forecast_panel(
+            name,
+            series,
+            horizon,
+            quantiles=quantiles,
+            season_length=season_length,
+            X=X,
+            X_future=X_future,
+            n_paths=0,
+            seed=seed,
+            threads=threads,
+        )
+
+    return forecast
+
+
+def series_classes(panel: pd.DataFrame, *, freq: str, horizon: int, windows: int, step: int) -> dict[str, str]:
+    """Demand class of each series from its history up to the first cutoff (what a forecaster could know)."""
+    dense = dense_panel(panel, freq=freq)
+    first_cutoff = cutoff_positions(len(dense.dates), horizon=horizon, n_windows=windows, step=step)[0]
+    history = [dense.values[row, dense.starts[row] : first_cutoff + 1] for row in range(len(dense.ids))]
+    return dict(zip(dense.ids.tolist(), demand_classes(history), strict=True))
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m forecasting.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--input", required=True, type=Path, help="CSV or parquet: unique_id, ds, y[, covariates]")
+    parser.add_argument("--freq", default="D")
+    parser.add_argument("--horizon", type=int, default=28)
+    parser.add_argument("--windows", type=int, default=4)
+    parser.add_argument("--step", type=int, default=None, help="periods between cutoffs (default: the horizon)")
+    parser.add_argument("--models", default="auto,seasonal_naive", help="comma-separated: auto and registry names")
+    parser.add_argument("--quantiles", default="0.1,0.5,0.9")
+    parser.add_argument("--covariates", default="", help="comma-separated covariate columns, known in the future")
+    parser.add_argument("--peer", choices=["statsforecast"], default=None)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--season-length", type=int, default=None, help="default: 7 for D, 52 for W, 12 for M")
+    parser.add_argument("--sample", type=int, default=None, help="benchmark a seeded random sample of this many series")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--output", required=True, type=Path)
+    parser.add_argument("--report", required=True, type=Path)
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    set_single_threaded_numerics()
+    step = args.step or args.horizon
+    quantiles = tuple(sorted(float(level) for level in args.quantiles.split(",") if level))
+    covariates = tuple(name for name in args.covariates.split(",") if name)
+    models = [name for name in args.models.split(",") if name]
+    season_length = args.season_length or SEASON_LENGTHS.get(args.freq.upper()[:1], 1)
+
+    panel = read_panel(args.input, covariates)
+    if args.sample and panel["unique_id"].nunique() > args.sample:
+        ids = np.sort(panel["unique_id"].unique())
+        chosen = np.random.default_rng(args.seed).choice(ids, size=args.sample, replace=False)
+        panel = panel[panel["unique_id"].isin(chosen)].reset_index(drop=True)
+    classes = series_classes(panel, freq=args.freq, horizon=args.horizon, windows=args.windows, step=step)
+
+    forecasters: dict[str, PanelForecaster] = {}
+    for name in models:
+        if name == "auto":
+            forecasters[name] = AutoForecaster(season_length=season_length, n_paths=0, seed=args.seed)
+        else:
+            forecasters[name] = registry_forecaster(
+                name, season_length=season_length, threads=args.threads, seed=args.seed
+            )
+
+    common = {
+        "horizon": args.horizon,
+        "n_windows": args.windows,
+        "step": step,
+        "freq": args.freq,
+        "quantiles": quantiles,
+    }
+    with tqdm(total=len(forecasters) * args.windows, desc="ours", unit="window", file=sys.stderr) as bar:
+        ours = rolling_origin(
+            panel, forecasters, covariates=covariates, progress=lambda _name, _count: bar.update(1), **common
+        )
+    tables = [ours.table]
+    seconds = dict(ours.seconds)
+    forecasts = dict.fromkeys(forecasters, ours.forecasts)
+    failures = dict(ours.failures)
+    notes: dict[str, str] = {}
+    if covariates:
+        for name in forecasters:
+            notes[name] = f"covariates {', '.join(covariates)} passed (used by arima/sarima only)"
+
+    if args.peer == "statsforecast":
+        peers = peer_models(season_length=season_length, horizon=args.horizon)
+        with tqdm(total=len(peers) * args.windows, desc="statsforecast", unit="window", file=sys.stderr) as bar:
+            for name, model in peers.items():
+                part = panel
+                if name == "sf_AutoARIMA" and panel["unique_id"].nunique() > ARIMA_SUBSAMPLE:
+                    subsample = arima_subsample(np.sort(panel["unique_id"].unique()), seed=args.seed)
+                    part = panel[panel["unique_id"].isin(subsample)]
+                    notes[name] = (
+                        f"random subsample of {ARIMA_SUBSAMPLE} series (seed {args.seed}); see auto[arima sample]"
+                    )
+                run = rolling_origin(
+                    part,
+                    {name: StatsForecastPeer(model, threads=args.threads)},
+                    progress=lambda _name, _count: bar.update(1),
+                    **common,
+                )
+                tables.append(run.table)
+                seconds[name] = run.seconds[name]
+                forecasts[name] = run.forecasts
+                failures[name] = run.failures[name]
+                notes.setdefault(name, INTERVAL_NOTES.get(name, "80% interval from statsforecast level=[80]"))
+        members = [f"sf_{member}" for member in ENSEMBLE_MEMBERS]
+        if "sf_AutoARIMA" not in notes or "subsample" not in notes["sf_AutoARIMA"]:
+            members.append("sf_AutoARIMA")
+        peer_table = pd.concat(tables[1:], ignore_index=True)
+        tables.append(median_ensemble(peer_table, members, name=ENSEMBLE_NAME))
+        seconds[ENSEMBLE_NAME] = sum(seconds[member] for member in members)
+        forecasts[ENSEMBLE_NAME] = ours.forecasts
+        failures[ENSEMBLE_NAME] = 0
+        notes[ENSEMBLE_NAME] = "median of " + ", ".join(members) + " (seconds: sum of the members)"
+        if "auto" in forecasters and "subsample" in notes.get("sf_AutoARIMA", ""):
+            subsample_rows = ours.table[(ours.table["model"] == "auto") & ours.table["unique_id"].isin(subsample)]
+            tables.append(subsample_rows.assign(model="auto[arima sample]"))
+            notes["auto[arima sample]"] = "auto scored on the series sf_AutoARIMA ran on"
+
+    table = pd.concat(tables, ignore_index=True)
+    report = build_report(
+        table,
+        panel,
+        season_length=season_length,
+        quantiles=quantiles,
+        seconds=seconds,
+        forecasts=forecasts,
+        failures=failures,
+        notes=notes,
+        classes=classes,
+        config={
+            "input": str(args.input),
+            "freq": args.freq,
+            "horizon": args.horizon,
+            "windows": args.windows,
+            "step": step,
+            "season_length": season_length,
+            "quantiles": list(quantiles),
+            "covariates": list(covariates),
+            "threads": args.threads,
+            "seed": args.seed,
+            "series": int(panel["unique_id"].nunique()),
+            "sample": args.sample,
+            "cutoffs": sorted(str(cutoff.date()) for cutoff in pd.to_datetime(table["cutoff"].unique())),
+        },
+    )
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(args.output, index=False, date_format="%Y-%m-%d")
+    args.report.parent.mkdir(parents=True, exist_ok=True)
+    args.report.write_text(json.dumps(report, indent=2, sort_keys=False) + "\n")
+    print(side_by_side(report))
+    return 0
+
+
+if __name__ == "__main__":
+    started = time.perf_counter()
+    status = main()
+    print(f"done in {time.perf_counter() - started:.1f}s", file=sys.stderr)
+    raise SystemExit(status)

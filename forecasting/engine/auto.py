@@ -1,0 +1,517 @@
+"""`auto`: per-series model selection by a rolling-origin backtest on the training data, with calibrated quantiles.
+
+For a panel of series that end on the same date, AutoForecaster
+
+1. classifies each series (smooth / erratic / intermittent / lumpy / new / dead, forecasting.engine.classify);
+2. routes each class to its candidate models. A candidate is a registry model name, optionally with the suffix
+   ``+season``: the model then runs on the series divided by a multiplicative seasonal index (the series' own
+   profile over the last ``seasonal_index_seasons`` seasons, shrunk towards the profile of the whole panel so
+   that a SKU with twenty sales still gets the shop's weekly rhythm) and its forecast is multiplied back. This
+   lets the cheap non-seasonal models (SES, Croston, TSB...) follow the weekly pattern of retail demand, the
+   way statsforecast's Theta deseasonalises. Periods whose index is below ``closed_index`` (a shop shut on
+   Saturdays) are treated as missing and forecast as zero;
+3. backtests every candidate on the last ``n_windows`` windows of ``h`` periods of the training data only, all
+   series of a class in one vectorised call per candidate and window;
+4. turns each candidate's backtest into quantiles by conformal calibration on ratios: the quantiles of
+   actual / forecast over the backtest points, shrunk towards the same ratios pooled over the series' class
+   (``calibration_prior`` points of weight), give quantile = forecast x ratio quantile. Ratios rather than
+   differences keep the forecast's weekly shape in the intervals and give zero-width intervals on closed days;
+5. picks per series the candidate with the lowest weighted quantile loss of those calibrated quantiles plus
+   its scaled absolute error (``selection="wql"``; ratios absorb a constant bias, so WQL alone would not see a
+   forecast that is twice too high), or by absolute error only (``selection="mase"``, the default when no
+   quantiles are asked for); with ``top_k > 1`` the forecast is the median of the ``top_k`` best candidates;
+6. refits the chosen candidates on the whole series and returns the mean, the calibrated quantiles and sample
+   paths (forecast x ratios drawn from the same calibration, independently per step).
+
+A candidate that fails on a series is replaced there by seasonal naive and the fallback is recorded; a series
+too short to backtest gets its class's first candidate, calibrated with the pooled ratios of its class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from forecasting.engine.base import DEFAULT_QUANTILES, Forecast
+from forecasting.engine.classify import classify_panel
+from forecasting.engine.models.common import PanelModel, clean_series, to_panel
+from forecasting.engine.models.laws import series_rng
+from forecasting.engine.registry import make_model
+
+SEASON_SUFFIX = "+season"
+FALLBACK_MODEL = "seasonal_naive"
+# Ratios are pooled per class from at most this many backtest points, drawn at random (seeded).
+POOL_SIZE = 20_000
+
+DEFAULT_CANDIDATES: dict[str, tuple[str, ...]] = {
+    "smooth": ("ses+season", "moving_average+season", "tsb+season", "seasonal_naive", "ses"),
+    "erratic": ("ses+season", "moving_average+season", "tsb+season", "imapa+season", "seasonal_naive"),
+    "intermittent": ("tsb+season", "sba+season", "imapa+season", "ses+season", "moving_average+season"),
+    "lumpy": ("tsb+season", "sba+season", "imapa+season", "ses+season", "moving_average+season"),
+    "new": ("moving_average+season", "ses+season", "naive"),
+    "dead": ("tsb+season", "moving_average+season", "historic_average"),
+}
+
+
+@dataclass(frozen=True)
+class AutoResult:
+    """One series' outcome: chosen model (or ensemble), demand class, backtest scores and the forecast."""
+
+    model: str
+    demand_class: str
+    members: tuple[str, ...]
+    backtest: dict[str, float]
+    forecast: Forecast
+    fallbacks: tuple[str, ...]
+
+
+class AutoForecaster:
+    """Classify, route, backtest, select (or ensemble) and calibrate, per series. See the module docstring."""
+
+    name = "auto"
+
+    def __init__(
+        self,
+        *,
+        season_length: int = 7,
+        candidates: Mapping[str, Sequence[str]] | None = None,
+        n_windows: int = 3,
+        step: int | None = None,
+        top_k: int = 1,
+        selection: str = "wql",
+        seasonal_index_seasons: int = 52,
+        seasonal_index_prior: float = 20.0,
+        closed_index: float = 0.05,
+        calibration: str = "history",
+        calibration_prior: float = 28.0,
+        history_window: int = 28,
+        selection_prior: float = 0.0,
+        model_params: Mapping[str, Mapping[str, object]] | None = None,
+        n_paths: int = 200,
+        seed: int = 0,
+    ) -> None:
+        self.season_length = season_length
+        self.candidates = candidates
+        self.n_windows = n_windows
+        self.step = step
+        self.top_k = top_k
+        self.selection = selection
+        self.seasonal_index_seasons = seasonal_index_seasons
+        self.seasonal_index_prior = seasonal_index_prior
+        self.closed_index = closed_index
+        self.calibration = calibration
+        self.calibration_prior = calibration_prior
+        self.history_window = history_window
+        self.selection_prior = selection_prior
+        self.model_params = model_params
+        self.n_paths = n_paths
+        self.seed = seed
+
+    def __call__(
+        self,
+        series: list[np.ndarray],
+        horizon: int,
+        quantiles: tuple[float, ...] = DEFAULT_QUANTILES,
+        X: list[np.ndarray] | None = None,
+        X_future: list[np.ndarray] | None = None,
+    ) -> list[Forecast]:
+        """The backtest's PanelForecaster interface: the forecasts, with choice and class in Forecast.info."""
+        return [result.forecast for result in self.forecast(series, horizon, quantiles=quantiles)]
+
+    def forecast(
+        self, series: Sequence[np.ndarray], horizon: int, *, quantiles: Sequence[float] = DEFAULT_QUANTILES
+    ) -> list[AutoResult]:
+        levels = tuple(sorted(float(level) for level in quantiles))
+        panel = to_panel([clean_series(values) for values in series])
+        classes = np.asarray(classify_panel(panel), dtype=object)
+        routes = {**DEFAULT_CANDIDATES, **(dict(self.candidates) if self.candidates else {})}
+        results: list[AutoResult] = [None] * len(series)  # type: ignore[list-item]
+        for demand_class in sorted(set(classes.tolist())):
+            rows = np.flatnonzero(classes == demand_class)
+            candidates = tuple(routes.get(demand_class) or routes["smooth"])
+            for row, result in zip(
+                rows, self._forecast_class(panel[rows], demand_class, candidates, horizon, levels), strict=True
+            ):
+                results[row] = result
+        return results
+
+    # -- one demand class ------------------------------------------------------------------------------------
+
+    def _forecast_class(
+        self,
+        panel: np.ndarray,
+        demand_class: str,
+        candidates: tuple[str, ...],
+        horizon: int,
+        levels: tuple[float, ...],
+    ) -> list[AutoResult]:
+        n, length = panel.shape
+        step = self.step or horizon
+        offsets = [horizon + (self.n_windows - 1 - window) * step for window in range(self.n_windows)]
+        offsets = [offset for offset in offsets if length - offset >= 2 * self.season_length]
+        actuals = (
+            np.stack([panel[:, length - offset : length - offset + horizon] for offset in offsets], axis=1)
+            if offsets
+            else np.full((n, 0, horizon), np.nan)
+        )
+
+        backtests: dict[str, np.ndarray] = {}
+        backtest_fallbacks: dict[str, np.ndarray] = {}
+        for name in candidates:
+            window_means = []
+            fell_back = np.zeros(n, dtype=bool)
+            for offset in offsets:
+                means, failed = self._candidate_means(name, panel[:, : length - offset], horizon)
+                window_means.append(means)
+                fell_back |= failed
+            backtests[name] = np.stack(window_means, axis=1) if window_means else np.full((n, 0, horizon), np.nan)
+            backtest_fallbacks[name] = fell_back
+
+        first_cutoff = length - max(offsets, default=0)
+        scale = _error_scale(panel[:, :first_cutoff], self.season_length)
+        rng = np.random.default_rng(self.seed)
+        early_history = self._history_ratios(panel[:, :first_cutoff])
+        scores = np.full((n, len(candidates)), np.inf)
+        for index, name in enumerate(candidates):
+            samples = self._calibration_sample(actuals, backtests[name], early_history)
+            quantile_ratios = _quantile_ratios(samples, _pool(samples, rng), levels, self.calibration_prior)
+            scores[:, index] = _selection_score(
+                actuals, backtests[name], quantile_ratios, levels, scale, self._selection_metric(levels)
+            )
+        if self.selection_prior > 0 and n > 1:
+            finite = np.where(np.isfinite(scores), scores, np.nan)
+            with np.errstate(all="ignore"):
+                class_scores = np.nanmean(finite, axis=0)
+            scores = scores + self.selection_prior * np.nan_to_num(class_scores, nan=np.inf)[None, :]
+        order = np.argsort(scores, axis=1, kind="stable")
+        top_k = max(1, min(int(self.top_k), len(candidates)))
+        chosen = order[:, :top_k]
+        untested = ~np.isfinite(scores).any(axis=1)
+        chosen[untested] = np.arange(top_k)
+
+        ensemble_backtest = (
+            np.median(
+                np.stack(
+                    [np.stack([backtests[name][row] for name in _names(candidates, chosen[row])]) for row in range(n)]
+                ),
+                axis=1,
+            )
+            if n
+            else np.zeros((0, len(offsets), horizon))
+        )
+        samples = self._calibration_sample(actuals, ensemble_backtest, self._history_ratios(panel))
+        pool = _pool(samples, rng)
+        quantile_ratios = _quantile_ratios(samples, pool, levels, self.calibration_prior)
+
+        finals: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for index in np.unique(chosen):
+            name = candidates[int(index)]
+            rows = np.flatnonzero((chosen == index).any(axis=1))
+            means, failed = self._candidate_means(name, panel[rows], horizon)
+            full_means = np.zeros((n, horizon))
+            full_failed = np.zeros(n, dtype=bool)
+            full_means[rows], full_failed[rows] = means, failed
+            finals[name] = (full_means, full_failed)
+
+        results = []
+        for row in range(n):
+            members = _names(candidates, chosen[row])
+            mean = np.median(np.stack([finals[name][0][row] for name in members]), axis=0)
+            fallbacks = tuple(name for name in members if finals[name][1][row] or backtest_fallbacks[name][row])
+            series = panel[row][~np.isnan(panel[row])]
+            forecast = self._calibrated_forecast(series, mean, quantile_ratios[row], samples[row], pool, levels)
+            label = members[0] if len(members) == 1 else f"median({', '.join(members)})"
+            metrics = _backtest_metrics(actuals[row], ensemble_backtest[row], quantile_ratios[row], levels, scale[row])
+            forecast.info.update(
+                {"model": self.name, "chosen": label, "demand_class": demand_class, "backtest": metrics}
+            )
+            if fallbacks:
+                forecast.info["fallback"] = FALLBACK_MODEL
+                forecast.info["fallback_of"] = list(fallbacks)
+            results.append(AutoResult(label, demand_class, members, metrics, forecast, fallbacks))
+        return results
+
+    def _history_ratios(self, panel: np.ndarray) -> np.ndarray:
+        if self.calibration not in ("history", "both"):
+            return np.full((len(panel), 0), np.nan)
+        index = seasonal_index(
+            panel, self.season_length, seasons=self.seasonal_index_seasons, prior=self.seasonal_index_prior
+        )
+        return history_ratios(
+            panel,
+            index,
+            self.season_length,
+            window=self.history_window,
+            periods=self.season_length * self.seasonal_index_seasons,
+            closed_index=self.closed_index,
+        )
+
+    def _calibration_sample(self, actuals: np.ndarray, means: np.ndarray, history: np.ndarray) -> np.ndarray:
+        """(n, k) ratios actual / forecast that calibrate each row's quantiles (NaN where undefined)."""
+        parts = []
+        if self.calibration in ("backtest", "both"):
+            parts.append(_ratios(actuals, means))
+        if self.calibration in ("history", "both"):
+            parts.append(history)
+        return np.concatenate(parts, axis=1)
+
+    def _selection_metric(self, levels: tuple[float, ...]) -> str:
+        return self.selection if levels else "mase"
+
+    # -- candidate forecasts ---------------------------------------------------------------------------------
+
+    def _candidate_means(self, name: str, panel: np.ndarray, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+        """(n, h) point forecasts of one candidate on a NaN-left-padded panel, and which rows fell back."""
+        base, seasonal = (name[: -len(SEASON_SUFFIX)], True) if name.endswith(SEASON_SUFFIX) else (name, False)
+        values = panel
+        index = None
+        if seasonal:
+            index = seasonal_index(
+                panel,
+                self.season_length,
+                seasons=self.seasonal_index_seasons,
+                prior=self.seasonal_index_prior,
+            )
+            positions = np.arange(panel.shape[1]) - panel.shape[1]
+            profile = index[:, positions % self.season_length]
+            values = np.where(profile >= self.closed_index, panel / np.maximum(profile, self.closed_index), np.nan)
+        means, failed = self._model_means(base, values, horizon)
+        if index is not None:
+            future = index[:, np.arange(horizon) % self.season_length]
+            means = np.where(future >= self.closed_index, means * future, 0.0)
+        if failed.any():
+            means[failed] = self._model_means(FALLBACK_MODEL, panel[failed], horizon)[0]
+        return np.clip(means, 0.0, None), failed
+
+    def _model_means(self, name: str, panel: np.ndarray, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+        params = dict((self.model_params or {}).get(name, {}))
+        model = make_model(name, season_length=self.season_length, n_paths=0, seed=self.seed, **params)
+        n = len(panel)
+        if isinstance(model, PanelModel):
+            try:
+                with np.errstate(all="ignore"):
+                    means = np.asarray(model.law_panel(model.fit_panel(panel), horizon).mean, dtype=float)
+                failed = ~np.isfinite(means).all(axis=1)
+                failed |= np.sum(~np.isnan(panel), axis=1) < model.min_observations
+                return np.where(failed[:, None], 0.0, means), failed
+            except Exception:  # one bad series must not sink the panel: fall back to the one-by-one path
+                pass
+        means = np.zeros((n, horizon))
+        failed = np.zeros(n, dtype=bool)
+        for row in range(n):
+            values = panel[row]
+            fitted = make_model(name, season_length=self.season_length, n_paths=0, seed=self.seed, **params)
+            result = fitted.fit(values[np.argmax(~np.isnan(values)) :]).predict(horizon, quantiles=(0.5,))
+            means[row] = result.mean
+            failed[row] = bool(result.info.get("fallback")) or not np.isfinite(result.mean).all()
+        return np.nan_to_num(means), failed
+
+    # -- calibrated output ---------------------------------------------------------------------------------
+
+    def _calibrated_forecast(
+        self,
+        series: np.ndarray,
+        mean: np.ndarray,
+        quantile_ratios: np.ndarray,
+        own_ratios: np.ndarray,
+        pool: np.ndarray,
+        levels: tuple[float, ...],
+    ) -> Forecast:
+        quantiles = (
+            np.maximum.accumulate(mean[None, :] * quantile_ratios[:, None], axis=0)
+            if levels
+            else np.zeros((0, len(mean)))
+        )
+        paths = None
+        if self.n_paths > 0:
+            rng = series_rng(self.seed, series)
+            own = own_ratios[np.isfinite(own_ratios)]
+            weight_own = own.size / (own.size + self.calibration_prior)
+            sources = rng.random((self.n_paths, len(mean))) < weight_own
+            draws = np.where(
+                sources & (own.size > 0),
+                _draw(own, rng, (self.n_paths, len(mean))),
+                _draw(pool, rng, (self.n_paths, len(mean))),
+            )
+            paths = mean[None, :] * draws
+        return Forecast(mean=mean, quantile_levels=levels, quantiles=quantiles, paths=paths, info={})
+
+
+def _names(candidates: tuple[str, ...], indices: np.ndarray) -> tuple[str, ...]:
+    return tuple(candidates[int(index)] for index in indices)
+
+
+def _draw(values: np.ndarray, rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    if values.size == 0:
+        return np.ones(shape)
+    return values[rng.integers(0, values.size, size=shape)]
+
+
+def seasonal_index(panel: np.ndarray, season_length: int, *, seasons: int, prior: float) -> np.ndarray:
+    """(n, m) multiplicative seasonal index of right-aligned rows, mean 1; column j is the position of the
+    j-th future period modulo m. Each row's profile over its last `seasons` seasons is shrunk towards the panel's
+    (weight nonzero / (nonzero + prior)); rows without sales take the panel's profile."""
+    n = len(panel)
+    if season_length <= 1 or n == 0:
+        return np.ones((n, max(season_length, 1)))
+    recent = panel[:, -season_length * seasons :]
+    positions = (np.arange(recent.shape[1]) - recent.shape[1]) % season_length
+    sums = np.zeros((n, season_length))
+    counts = np.zeros((n, season_length))
+    observed = ~np.isnan(recent)
+    for position in range(season_length):
+        columns = positions == position
+        sums[:, position] = np.nansum(recent[:, columns], axis=1)
+        counts[:, position] = observed[:, columns].sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        level = sums / counts
+        own = level / np.nanmean(level, axis=1, keepdims=True)
+    usable = np.isfinite(own).all(axis=1)
+    nonzero = np.sum(recent > 0, axis=1).astype(float)
+    weights = np.where(usable, nonzero, 0.0)
+    if weights.sum() > 0:
+        panel_profile = np.sum(np.nan_to_num(own) * weights[:, None], axis=0) / weights.sum()
+    else:
+        panel_profile = np.ones(season_length)
+    shrink = (weights / (weights + prior))[:, None]
+    index = shrink * np.nan_to_num(own) + (1 - shrink) * panel_profile[None, :]
+    return index / np.maximum(index.mean(axis=1, keepdims=True), 1e-12)
+
+
+def _error_scale(train: np.ndarray, season_length: int) -> np.ndarray:
+    """(n,) in-sample seasonal naive MAE of each row (the MASE scale); 1 where undefined."""
+    if train.shape[1] <= season_length:
+        return np.ones(len(train))
+    differences = np.abs(train[:, season_length:] - train[:, :-season_length])
+    with np.errstate(invalid="ignore"):
+        scale = np.nanmean(np.where(np.isnan(differences), np.nan, differences), axis=1)
+    return np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+
+
+def _ratios(actuals: np.ndarray, means: np.ndarray) -> np.ndarray:
+    """(n, W*h) actual / forecast where both exist and the forecast is positive, NaN elsewhere."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratios = np.where((means > 1e-9) & ~np.isnan(actuals), actuals / means, np.nan)
+    return ratios.reshape(len(actuals), -1)
+
+
+def _pool(samples: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The class's pooled ratios: every finite ratio of its rows, subsampled to POOL_SIZE (seeded)."""
+    ratios = samples[np.isfinite(samples)]
+    if ratios.size > POOL_SIZE:
+        ratios = rng.choice(ratios, size=POOL_SIZE, replace=False)
+    return ratios
+
+
+def _quantile_ratios(samples: np.ndarray, pool: np.ndarray, levels: tuple[float, ...], prior: float) -> np.ndarray:
+    """(n, q) ratio quantiles per row: the row's own ratios shrunk towards the pool by `prior` points of weight."""
+    n = len(samples)
+    if not levels:
+        return np.zeros((n, 0))
+    counts = np.sum(np.isfinite(samples), axis=1).astype(float)
+    pooled = np.quantile(pool, levels) if pool.size else np.ones(len(levels))
+    own = np.zeros((n, len(levels)))
+    has = counts > 0
+    if has.any():
+        own[has] = row_quantiles(samples[has], levels)
+    weight = (counts / np.maximum(counts + prior, 1e-12))[:, None]
+    return weight * own + (1 - weight) * pooled[None, :]
+
+
+def row_quantiles(samples: np.ndarray, levels: Sequence[float]) -> np.ndarray:
+    """(n, q) quantiles of the finite values of each row (linear interpolation, as np.quantile); rows need one."""
+    ordered = np.sort(np.where(np.isfinite(samples), samples, np.inf), axis=1)
+    counts = np.sum(np.isfinite(samples), axis=1)
+    positions = (counts[:, None] - 1) * np.asarray(levels, dtype=float)[None, :]
+    lower = np.floor(positions).astype(int)
+    upper = np.minimum(lower + 1, counts[:, None] - 1)
+    fraction = positions - lower
+    rows = np.arange(len(samples))[:, None]
+    return ordered[rows, lower] * (1 - fraction) + ordered[rows, upper] * fraction
+
+
+def history_ratios(
+    panel: np.ndarray, index: np.ndarray, season_length: int, *, window: int, periods: int, closed_index: float
+) -> np.ndarray:
+    """(n, periods) ratios y_t / expected_t over the last `periods` columns, where expected_t is the mean of the
+    deseasonalised previous `window` observed days times the seasonal index of day t (NaN where undefined).
+
+    This is the spread of demand around a local level, estimated on a year of history rather than on the few
+    backtest points, which is what the quantiles of a slow-moving SKU need."""
+    n, length = panel.shape
+    positions = (np.arange(length) - length) % season_length
+    profile = index[:, positions]
+    open_days = profile >= closed_index
+    deseasonalised = np.where(open_days, panel / np.maximum(profile, closed_index), np.nan)
+    observed = ~np.isnan(deseasonalised)
+    sums = np.concatenate([np.zeros((n, 1)), np.cumsum(np.nan_to_num(deseasonalised), axis=1)], axis=1)
+    counts = np.concatenate([np.zeros((n, 1)), np.cumsum(observed, axis=1)], axis=1)
+    start = np.maximum(np.arange(length) - window, 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        level = (sums[:, :-1] - sums[:, start]) / (counts[:, :-1] - counts[:, start])
+        expected = level * profile
+        ratios = np.where(open_days & (expected > 1e-9) & ~np.isnan(panel), panel / expected, np.nan)
+    return ratios[:, -periods:]
+
+
+def _pinball_sum(actuals: np.ndarray, forecasts: np.ndarray, level: float) -> np.ndarray:
+    difference = actuals - forecasts
+    loss = np.maximum(level * difference, (level - 1) * difference)
+    return np.nansum(loss.reshape(len(actuals), -1), axis=1)
+
+
+def _selection_score(
+    actuals: np.ndarray,
+    means: np.ndarray,
+    quantile_ratios: np.ndarray,
+    levels: tuple[float, ...],
+    scale: np.ndarray,
+    metric: str,
+) -> np.ndarray:
+    """(n,) lower is better; inf where a row has no backtest point."""
+    points = np.sum(~np.isnan(actuals.reshape(len(actuals), -1)), axis=1)
+    absolute = np.nansum(np.abs(means - actuals).reshape(len(actuals), -1), axis=1) / scale
+    score = absolute
+    if metric == "wql":
+        quantile_loss = sum(
+            _pinball_sum(actuals, means * quantile_ratios[:, index, None, None], level)
+            for index, level in enumerate(levels)
+        )
+        score = 2 * quantile_loss / len(levels) / scale + absolute
+    return np.where(points > 0, score / np.maximum(points, 1), np.inf)
+
+
+def _backtest_metrics(
+    actuals: np.ndarray, means: np.ndarray, quantile_ratios: np.ndarray, levels: tuple[float, ...], scale: float
+) -> dict[str, float]:
+    """MASE, WAPE, WQL and COV80 of one series' chosen forecast over the internal backtest windows."""
+    observed = ~np.isnan(actuals)
+    if not observed.any():
+        return {"windows": 0}
+    y = actuals[observed]
+    mean = means[observed]
+    total = float(np.sum(np.abs(y)))
+    metrics = {
+        "windows": int(actuals.shape[0]),
+        "MASE": float(np.mean(np.abs(mean - y)) / scale),
+        "WAPE": float(np.sum(np.abs(mean - y)) / total) if total > 0 else float("nan"),
+    }
+    if levels and total > 0:
+        forecasts = mean[None, :] * quantile_ratios[:, None]
+        losses = [
+            2 * np.sum(np.maximum(level * (y - forecasts[index]), (level - 1) * (y - forecasts[index]))) / total
+            for index, level in enumerate(levels)
+        ]
+        metrics["WQL"] = float(np.mean(losses))
+    if 0.1 in levels and 0.9 in levels:
+        lower = mean * quantile_ratios[levels.index(0.1)]
+        upper = mean * quantile_ratios[levels.index(0.9)]
+        metrics["COV80"] = float(np.mean((y >= lower) & (y <= upper)))
+    return metrics
+
+
+def demand_classes(series: Sequence[np.ndarray]) -> list[str]:
+    """Demand class of each series (forecasting.engine.classify with its default thresholds)."""
+    return [str(label) for label in classify_panel(to_panel([clean_series(values) for values in series]))]

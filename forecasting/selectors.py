@@ -1,0 +1,100 @@
+"""Reads of forecast runs and results; every query takes the merchant."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+
+from django.db.models import QuerySet
+
+from ecomforecast.models import Merchant
+from forecasting.models import ForecastResult, ForecastRun, ForecastValue
+from inventory.models import Product
+
+
+def forecast_run_list(*, merchant: Merchant) -> QuerySet[ForecastRun]:
+    return ForecastRun.objects.filter(merchant=merchant)
+
+
+def forecast_run_latest(*, merchant: Merchant, kind: str = ForecastRun.Kind.SALES) -> ForecastRun | None:
+    return (
+        ForecastRun.objects.filter(merchant=merchant, kind=kind, status=ForecastRun.Status.SUCCEEDED)
+        .order_by("-finished_at", "-pk")
+        .first()
+    )
+
+
+def forecast_value_list(*, merchant: Merchant, run: ForecastRun | None) -> QuerySet[ForecastValue]:
+    """Daily values of a run (the latest succeeded one when run is None), with their SKU and chosen model."""
+    run = run or forecast_run_latest(merchant=merchant)
+    if run is None:
+        return ForecastValue.objects.none()
+    return (
+        ForecastValue.objects.filter(merchant=merchant, result__run=run)
+        .select_related("result__product")
+        .order_by("result__product__sku", "date")
+    )
+
+
+def forecast_result_latest(*, merchant: Merchant, product: Product) -> ForecastResult | None:
+    """The product's result in the latest succeeded run (one indexed lookup after the run)."""
+    run = forecast_run_latest(merchant=merchant)
+    if run is None:
+        return None
+    return (
+        ForecastResult.objects.filter(merchant=merchant, run=run, product=product)
+        .select_related("run", "product")
+        .prefetch_related("values")
+        .first()
+    )
+
+
+def forecast_result_list(*, merchant: Merchant, run: ForecastRun) -> QuerySet[ForecastResult]:
+    return ForecastResult.objects.filter(merchant=merchant, run=run).select_related("product")
+
+
+def forecast_summary(*, merchant: Merchant, run: ForecastRun, worst: int = 10) -> dict:
+    """Backtest accuracy by demand class, the model mix per class, and the SKUs the engine forecasts worst."""
+    rows = list(
+        ForecastResult.objects.filter(merchant=merchant, run=run).values(
+            "product__sku", "product__name", "model", "demand_class", "metrics", "fallback"
+        )
+    )
+    by_class: dict[str, list[dict]] = defaultdict(list)
+    for row in rows:
+        by_class[row["demand_class"]].append(row)
+    classes = []
+    for demand_class, members in sorted(by_class.items()):
+        mase = [row["metrics"]["mase"] for row in members if "mase" in row["metrics"]]
+        wape = [row["metrics"]["wape"] for row in members if "wape" in row["metrics"]]
+        classes.append(
+            {
+                "demand_class": demand_class,
+                "series": len(members),
+                "median_mase": statistics.median(mase) if mase else None,
+                "median_wape": statistics.median(wape) if wape else None,
+                "fallbacks": sum(row["fallback"] for row in members),
+                "model_mix": dict(Counter(row["model"] for row in members).most_common()),
+            }
+        )
+    scored = [row for row in rows if "mase" in row["metrics"]]
+    scored.sort(key=lambda row: row["metrics"]["mase"], reverse=True)
+    return {
+        "run": run.pk,
+        "data_cutoff": run.data_cutoff,
+        "series": len(rows),
+        "classes": classes,
+        "mase_values": [row["metrics"]["mase"] for row in scored],
+        "wape_values": [row["metrics"]["wape"] for row in rows if "wape" in row["metrics"]],
+        "worst": [
+            {
+                "sku": row["product__sku"],
+                "name": row["product__name"],
+                "model": row["model"],
+                "demand_class": row["demand_class"],
+                "mase": row["metrics"]["mase"],
+                "wape": row["metrics"].get("wape"),
+            }
+            for row in scored[:worst]
+        ],
+    }

@@ -1,0 +1,119 @@
+"""Forecast runs on real Celery workers against the real Redis and Postgres."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.db import connection
+
+from ecomforecast.celery import app
+from forecasting import services
+from forecasting.models import ForecastChunk, ForecastResult, ForecastRun, ForecastValue
+from tests.forecasting.shop import make_daily_sales
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+ROOT = Path(__file__).resolve().parents[2]
+START = dt.date(2024, 1, 1)
+
+
+def _wait_for(run: ForecastRun, *, timeout: float, until=None) -> ForecastRun:
+    until = until or (lambda current: current.status in {ForecastRun.Status.SUCCEEDED, ForecastRun.Status.FAILED})
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run.refresh_from_db()
+        if until(run):
+            return run
+        time.sleep(0.25)
+    raise AssertionError(f"run {run.pk} still {run.status} ({run.chunks_done}/{run.chunks_total}) after {timeout}s")
+
+
+@pytest.fixture
+def purged_queues():
+    app.control.purge()
+    yield
+    app.control.purge()
+
+
+def test_it_completes_a_run_on_a_worker_and_serves_it(merchant, api_client, purged_queues):
+    make_daily_sales(merchant=merchant, skus=12, days=90, start=START)
+    config = services.ForecastConfig(horizon=14, chunk_size=5)
+
+    with start_worker(app, queues=["default", "forecast_cpu"], concurrency=1, perform_ping_check=False):
+        run, created = services.forecast_run_request(merchant=merchant, config=config)
+        assert created
+        run = _wait_for(run, timeout=180)
+
+    assert run.status == ForecastRun.Status.SUCCEEDED, run.error
+    assert (run.chunks_total, run.chunks_done, run.series_done) == (3, 3, 12)
+    assert ForecastResult.objects.filter(run=run).count() == 12
+    assert ForecastValue.objects.filter(result__run=run).count() == 12 * 14
+    body = api_client.get("/api/v1/forecasts/", {"sku": "SKU000"}).json()
+    assert body["count"] == 14
+    assert body["results"][0]["run"] == run.pk
+
+
+def _worker_process(*, visibility_timeout: int) -> subprocess.Popen:
+    settings = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{settings['USER']}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}/"
+        f"{settings['NAME']}",
+        "CELERY_VISIBILITY_TIMEOUT": str(visibility_timeout),
+    }
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "ecomforecast",
+            "worker",
+            "--pool=solo",
+            "-Q",
+            "default,forecast_cpu",
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+
+
+def test_it_finishes_a_run_after_its_worker_is_killed(merchant, purged_queues):
+    make_daily_sales(merchant=merchant, skus=30, days=200, start=START)
+    config = services.ForecastConfig(horizon=28, chunk_size=3)
+    worker = _worker_process(visibility_timeout=5)
+    try:
+        run, _ = services.forecast_run_request(merchant=merchant, config=config)
+        _wait_for(run, timeout=120, until=lambda current: current.chunks_done >= 2)
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=30)
+        interrupted = ForecastRun.objects.get(pk=run.pk)
+        assert interrupted.status == ForecastRun.Status.RUNNING
+        assert interrupted.chunks_done < interrupted.chunks_total
+
+        worker = _worker_process(visibility_timeout=5)
+        run = _wait_for(run, timeout=240)
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=30)
+
+    assert run.status == ForecastRun.Status.SUCCEEDED, run.error
+    assert ForecastResult.objects.filter(run=run).count() == 30
+    assert ForecastValue.objects.filter(result__run=run).count() == 30 * 28
+    attempts = list(ForecastChunk.objects.filter(run=run).values_list("attempts", flat=True))
+    assert all(1 <= count <= services.MAX_CHUNK_ATTEMPTS for count in attempts)
+    assert run.attempts == sum(attempts)
