@@ -2,10 +2,17 @@ from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
-from django.views.generic import TemplateView
+
+from ecomforecast import views
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("", TemplateView.as_view(template_name="ecomforecast/dashboard.html"), name="dashboard"),
+    path("", views.DashboardView.as_view(), name="dashboard"),
+    path("merchant/switch/", views.merchant_switch, name="merchant-switch"),
+    path("imports/", views.ImportListView.as_view(), name="imports"),
+    path("imports/<int:pk>/", views.ImportDetailView.as_view(), name="import-detail"),
+    path("settings/api-keys/", views.ApiKeyListView.as_view(), name="api-keys"),
+    path("settings/api-keys/<int:pk>/revoke/", views.ApiKeyRevokeView.as_view(), name="api-key-revoke"),
+    path("vendor/plotly-<str:version>.min.js", views.plotly_bundle, name="plotly-bundle"),
 ]

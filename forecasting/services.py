@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -280,8 +281,19 @@ def _finite(metrics: dict) -> dict:
     }
 
 
-def _jsonable(info: dict) -> dict:
-    return json.loads(json.dumps(info, default=lambda value: getattr(value, "tolist", lambda: str(value))()))
+def _jsonable(value):
+    """Model info as strict JSON: numpy values as Python ones, NaN and infinities as None."""
+    if isinstance(value, dict):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(item) for item in value]
+    if hasattr(value, "tolist"):
+        return _jsonable(value.tolist())
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    return str(value)
 
 
 def forecast_run_execute_in_process(

@@ -1,3 +1,12 @@
+"""Customer routes, registered by ecomforecast.api.urls on the one /api/v1/ router."""
+
 from __future__ import annotations
 
-routes: list = []
+from customers.api import views
+
+routes = [
+    ("customers", views.CustomerViewSet, "customer"),
+    ("orders", views.OrderViewSet, "order"),
+    ("activity", views.ActivityEventViewSet, "activity-event"),
+    ("campaigns", views.CampaignViewSet, "campaign"),
+]

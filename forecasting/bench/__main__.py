@@ -164,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     )
                 run = rolling_origin(
                     part,
-                    {name: StatsForecastPeer(model, threads=args.threads)},
+                    {name: StatsForecastPeer(model, season_length=season_length, threads=args.threads)},
                     progress=lambda _name, _count: bar.update(1),
                     **common,
                 )

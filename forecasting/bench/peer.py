@@ -57,10 +57,15 @@ INTERVAL_NOTES = {
 
 
 class StatsForecastPeer:
-    """A PanelForecaster that runs one statsforecast model over a list of series (refitted at every call)."""
+    """A PanelForecaster that runs one statsforecast model over a list of series (refitted at every call).
 
-    def __init__(self, model: object, *, threads: int = 2) -> None:
+    statsforecast fails a whole batch when one series cannot be fitted; the batch is then rerun series by series
+    and the series that still fail get statsforecast's SeasonalNaive, recorded as a fallback.
+    """
+
+    def __init__(self, model: object, *, season_length: int, threads: int = 2) -> None:
         self.model = model
+        self.season_length = season_length
         self.threads = threads
 
     def __call__(
@@ -71,6 +76,35 @@ class StatsForecastPeer:
         X: list[np.ndarray] | None = None,
         X_future: list[np.ndarray] | None = None,
     ) -> list[Forecast]:
+        try:
+            bounds, fell_back = self._forecast(self.model, series, horizon, self.threads), np.zeros(len(series), bool)
+        except Exception:  # one unfittable series sinks statsforecast's batch: isolate it
+            parts, failed = [], []
+            for values in series:
+                try:
+                    parts.append(self._forecast(self.model, [values], horizon, 1))
+                    failed.append(False)
+                except Exception:
+                    parts.append(self._forecast(self._fallback(), [values], horizon, 1))
+                    failed.append(True)
+            bounds = {key: np.vstack([part[key] for part in parts]) for key in parts[0]}
+            fell_back = np.array(failed)
+        results = []
+        for row in range(len(series)):
+            rows = [bounds.get(level, bounds["mean"] if level == 0.5 else None) for level in quantiles]
+            stacked = np.vstack([values[row] if values is not None else np.full(horizon, np.nan) for values in rows])
+            info = {"fallback": "SeasonalNaive"} if fell_back[row] else {}
+            results.append(Forecast(bounds["mean"][row], tuple(quantiles), stacked, info=info))
+        return results
+
+    def _fallback(self) -> object:
+        from statsforecast.models import SeasonalNaive
+
+        return SeasonalNaive(season_length=self.season_length)
+
+    @staticmethod
+    def _forecast(model: object, series: list[np.ndarray], horizon: int, threads: int) -> dict:
+        """{"mean": (n, h), 0.1: (n, h), 0.9: (n, h)} clipped at 0; the bounds are absent without intervals."""
         from statsforecast import StatsForecast
 
         lengths = np.array([len(values) for values in series])
@@ -81,33 +115,25 @@ class StatsForecastPeer:
                 "y": np.nan_to_num(np.concatenate(series), nan=0.0),
             }
         )
-        engine = StatsForecast(models=[self.model], freq=1, n_jobs=self.threads)
-        alias = getattr(self.model, "alias", type(self.model).__name__)
+        engine = StatsForecast(models=[model], freq=1, n_jobs=threads)
+        alias = getattr(model, "alias", type(model).__name__)
         try:
             predicted = engine.forecast(df=frame, h=horizon, level=[80])
-            lower, upper = f"{alias}-lo-80", f"{alias}-hi-80"
-        except Exception:
+            has_bounds = True
+        except ValueError:
             # conformal intervals need more history than some series have: point forecasts only
             predicted = engine.forecast(df=frame, h=horizon)
-            lower = upper = None
+            has_bounds = False
         predicted = predicted.sort_values(["unique_id", "ds"])
-        means = np.clip(predicted[alias].to_numpy(dtype=float).reshape(len(series), horizon), 0, None)
-        bounds = {}
-        if lower is not None:
-            bounds[0.1] = np.clip(predicted[lower].to_numpy(dtype=float).reshape(len(series), horizon), 0, None)
-            bounds[0.9] = np.clip(predicted[upper].to_numpy(dtype=float).reshape(len(series), horizon), 0, None)
-        results = []
-        for row in range(len(series)):
-            rows = []
-            for level in quantiles:
-                if level == 0.5:
-                    rows.append(means[row])
-                elif level in bounds:
-                    rows.append(bounds[level][row])
-                else:
-                    rows.append(np.full(horizon, np.nan))
-            results.append(Forecast(means[row], tuple(quantiles), np.vstack(rows)))
-        return results
+
+        def column(name: str) -> np.ndarray:
+            return np.clip(predicted[name].to_numpy(dtype=float).reshape(len(series), horizon), 0, None)
+
+        result = {"mean": column(alias)}
+        if has_bounds:
+            result[0.1] = column(f"{alias}-lo-80")
+            result[0.9] = column(f"{alias}-hi-80")
+        return result
 
 
 def median_ensemble(table: pd.DataFrame, members: Sequence[str], *, name: str = ENSEMBLE_NAME) -> pd.DataFrame:

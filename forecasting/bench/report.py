@@ -9,7 +9,7 @@ import pandas as pd
 
 from forecasting.engine.metrics import score_table
 
-HEADLINE_METRICS = ("WQL", "MASE", "WAPE", "COV80", "bias", "RMSSE", "MSIS")
+HEADLINE_METRICS = ("WQL", "MASE", "WAPE", "COV80", "below_q0.1", "above_q0.9", "bias", "RMSSE", "MSIS")
 OUR_MODEL = "auto"
 
 

@@ -79,7 +79,7 @@ class AutoForecaster:
         candidates: Mapping[str, Sequence[str]] | None = None,
         n_windows: int = 3,
         step: int | None = None,
-        top_k: int = 1,
+        top_k: int = 3,
         selection: str = "wql",
         seasonal_index_seasons: int = 52,
         seasonal_index_prior: float = 20.0,
@@ -87,6 +87,7 @@ class AutoForecaster:
         calibration: str = "history",
         calibration_prior: float = 28.0,
         history_window: int = 28,
+        history_periods: int = 364,
         selection_prior: float = 0.0,
         model_params: Mapping[str, Mapping[str, object]] | None = None,
         n_paths: int = 200,
@@ -104,6 +105,7 @@ class AutoForecaster:
         self.calibration = calibration
         self.calibration_prior = calibration_prior
         self.history_window = history_window
+        self.history_periods = history_periods
         self.selection_prior = selection_prior
         self.model_params = model_params
         self.n_paths = n_paths
@@ -244,7 +246,7 @@ class AutoForecaster:
             index,
             self.season_length,
             window=self.history_window,
-            periods=self.season_length * self.seasonal_index_seasons,
+            periods=self.history_periods,
             closed_index=self.closed_index,
         )
 
@@ -367,7 +369,9 @@ def seasonal_index(panel: np.ndarray, season_length: int, *, seasons: int, prior
         counts[:, position] = observed[:, columns].sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         level = sums / counts
-        own = level / np.nanmean(level, axis=1, keepdims=True)
+        finite = np.isfinite(level)
+        row_mean = np.sum(np.where(finite, level, 0.0), axis=1, keepdims=True) / finite.sum(axis=1, keepdims=True)
+        own = level / row_mean
     usable = np.isfinite(own).all(axis=1)
     nonzero = np.sum(recent > 0, axis=1).astype(float)
     weights = np.where(usable, nonzero, 0.0)
@@ -385,8 +389,9 @@ def _error_scale(train: np.ndarray, season_length: int) -> np.ndarray:
     if train.shape[1] <= season_length:
         return np.ones(len(train))
     differences = np.abs(train[:, season_length:] - train[:, :-season_length])
-    with np.errstate(invalid="ignore"):
-        scale = np.nanmean(np.where(np.isnan(differences), np.nan, differences), axis=1)
+    counts = np.sum(~np.isnan(differences), axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = np.nansum(differences, axis=1) / counts
     return np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
 
 

@@ -194,7 +194,7 @@ def _levels_in(long_df: pd.DataFrame, quantiles: Iterable[float] | None) -> list
     return sorted(float(column[1:]) for column in long_df.columns if column.startswith("q") and column[1:] != "")
 
 
-def _score_rows(rows: pd.DataFrame, levels: list[float], season_length: int) -> dict[str, float]:
+def _score_rows(rows: pd.DataFrame, levels: list[float]) -> dict[str, float]:
     """Every metric over a set of long-table rows that already carry their (unique_id, cutoff) scales."""
     y = rows["y"].to_numpy(dtype=float)
     mean = rows["mean"].to_numpy(dtype=float)
@@ -231,6 +231,10 @@ def _score_rows(rows: pd.DataFrame, levels: list[float], season_length: int) -> 
         lower_values = rows[lower].to_numpy(dtype=float)
         upper_values = rows[upper].to_numpy(dtype=float)
         scores["COV80"] = coverage(y, lower_values, upper_values)
+        # one-sided misses: with discrete demand and many zeros (q0.1 = 0 covers every zero) a calibrated
+        # forecast covers more than 80 %; these two shares show whether each bound itself means what it says
+        scores["below_q0.1"] = float(np.mean(y < lower_values))
+        scores["above_q0.9"] = float(np.mean(y > upper_values))
         alpha = 0.2
         penalties = (
             (upper_values - lower_values)
@@ -243,7 +247,7 @@ def _score_rows(rows: pd.DataFrame, levels: list[float], season_length: int) -> 
         )
         scores["MSIS"] = float(np.nanmean(window_msis)) if window_msis.notna().any() else float("nan")
     else:
-        scores["COV80"] = float("nan")
+        scores["COV80"] = scores["below_q0.1"] = scores["above_q0.9"] = float("nan")
         scores["MSIS"] = float("nan")
     scores["series"] = float(rows["unique_id"].nunique())
     scores["rows"] = float(len(rows))
@@ -278,5 +282,5 @@ def score_table(
     records = []
     for key, part in rows.groupby(keys, sort=True):
         key = key if isinstance(key, tuple) else (key,)
-        records.append({**dict(zip(keys, key, strict=True)), **_score_rows(part, levels, season_length)})
+        records.append({**dict(zip(keys, key, strict=True)), **_score_rows(part, levels)})
     return pd.DataFrame.from_records(records)

@@ -3,7 +3,9 @@
 forecast_panel(name, series, h, ...) returns one Forecast per series, in order. The cheap models
 (registry.VECTORISED_MODEL_NAMES: naive, seasonal_naive, historic_average, moving_average, ses, croston, sba,
 tsb, adida, imapa) are fitted for all series at once by numpy kernels on a NaN-left-padded (n, T) array; the
-others are fitted series by series, in a thread pool when threads > 1. Results equal the series-by-series loop
+others are fitted series by series, in a pool of `threads` threads when threads > 1 (the compiled statsforecast
+fits hold the GIL for much of their time, so the scalable parallelism is the caller's fan-out of SKU chunks to
+worker processes, as the Celery pipeline does). Results equal the series-by-series loop
 of make_model(name).fit(y).predict(h) (same seeds, same fallbacks).
 
 Nothing raises out of forecast_panel for a bad series: a series on which the model fails, or whose forecast is
@@ -52,7 +54,7 @@ def forecast_panel(
         for index, values in enumerate(series)
     ]
 
-    def run(task: tuple) -> Forecast:
+    def run(task: tuple[np.ndarray, np.ndarray | None, np.ndarray | None]) -> Forecast:
         values, exogenous, exogenous_future = task
         return _forecast_one(name, values, h, quantiles, settings, exogenous, exogenous_future)
 

@@ -137,3 +137,8 @@ def test_it_falls_back_on_the_series_the_engine_breaks_on(merchant, shop, monkey
     assert "poisoned series" in sporadic.fallback_reason
     steady = ForecastResult.objects.get(run=run, product__sku="STEADY")
     assert steady.fallback is False
+
+
+def test_it_stores_model_info_as_strict_json():
+    info = {"alpha": np.float64(0.3), "aicc": float("nan"), "orders": np.array([1, 0, 1]), "bounds": (float("inf"), 2)}
+    assert services._jsonable(info) == {"alpha": 0.3, "aicc": None, "orders": [1, 0, 1], "bounds": [None, 2]}

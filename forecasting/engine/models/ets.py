@@ -52,7 +52,9 @@ def simulate_ets(fitted: dict, normals: np.ndarray) -> np.ndarray:
     """(s, h) paths of a fitted statsforecast ETS model driven by standard normals (s, h).
 
     State layout and update equations follow the R forecast package (etscalc.c): state = (level, slope,
-    s_1..s_m) with s_1 the newest seasonal state; the next step uses s_m.
+    s_1..s_m) with s_1 the newest seasonal state; the next step uses s_m. In models with a multiplicative
+    component the one-step base (level and trend) is kept positive and states are updated from the value
+    clipped at 0, as demand cannot be negative.
     """
     error, trend, season = fitted["components"][:3]
     parameters = ets_parameters(fitted)
@@ -77,6 +79,8 @@ def simulate_ets(fitted: dict, normals: np.ndarray) -> np.ndarray:
         else:
             damped_slope = np.power(np.maximum(slope, POSITIVE_FLOOR), phi)
             base = level * damped_slope
+        if multiplicative:
+            base = np.maximum(base, POSITIVE_FLOOR)
         oldest_season = seasonal[:, -1] if seasonal is not None else None
         if season == "A":
             point = base + oldest_season
@@ -86,6 +90,10 @@ def simulate_ets(fitted: dict, normals: np.ndarray) -> np.ndarray:
             point = base
         value = point + sigma * normals[:, step] if error == "A" else point * (1.0 + sigma * normals[:, step])
         paths[:, step] = value
+        if multiplicative:
+            # Demand is never negative: the states of a multiplicative model evolve from the clipped value,
+            # which keeps every ratio below finite.
+            value = np.maximum(value, 0.0)
         if season == "A":
             deseasonalised = value - oldest_season
         elif season == "M":

@@ -5,8 +5,8 @@ Missing days are dropped before the demand events are read (a censored day is ne
   The first interval counts from the first observed day (as statsforecast does).
 - sba: croston times (1 - alpha / 2), the Syntetos-Boylan bias correction.
 - tsb: SES of the demand indicator (alpha_p, updated every day) times SES of the sizes (alpha_d).
-- adida: the series summed into buckets of its mean inter-demand interval (rounded), SES with optimised alpha on
-  the buckets, divided by the bucket length.
+- adida: the series summed into buckets of its mean inter-demand interval (rounded), SES with alpha optimised in
+  [0.1, 0.3] on the buckets, divided by the bucket length.
 - imapa: the mean of the ADIDA forecasts over every bucket length from 1 to that interval.
 
 Law (CountLaw, a documented bootstrap): each future day has demand with probability 1/p (croston, sba), the
@@ -113,6 +113,11 @@ class TSB(PanelModel):
         )
 
 
+# Smoothing of the aggregated series is kept slow, as in the ADIDA literature (and statsforecast): a bucket is
+# a noisy sum and a high alpha would chase single bulk orders.
+AGGREGATE_ALPHA_BOUNDS = (0.1, 0.3)
+
+
 def bucket_sums(aligned: np.ndarray, length: int) -> np.ndarray:
     """Right-aligned rows summed into consecutive buckets of `length` days ending at the last day; buckets
     touching a missing day are NaN."""
@@ -131,7 +136,7 @@ def bucket_sums(aligned: np.ndarray, length: int) -> np.ndarray:
 def aggregated_ses_rate(aligned: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
     """Per-day rate (n,) and alpha (n,) of optimised SES on buckets of `length` days."""
     buckets = bucket_sums(aligned, length)
-    alpha, level, _ = optimise_alpha(buckets)
+    alpha, level, _ = optimise_alpha(buckets, bounds=AGGREGATE_ALPHA_BOUNDS)
     has_bucket = ~np.isnan(buckets).all(axis=1)
     fallback = np.nanmean(np.where(np.isnan(aligned).all(axis=1, keepdims=True), 0.0, aligned), axis=1)
     return np.where(has_bucket, level / length, fallback), alpha

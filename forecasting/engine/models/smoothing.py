@@ -40,13 +40,16 @@ def smooth_fixed(aligned: np.ndarray, alpha: float) -> np.ndarray:
 
 
 def optimise_alpha(
-    aligned: np.ndarray, grid_size: int = 15, refinements: int = 2
+    aligned: np.ndarray,
+    grid_size: int = 15,
+    refinements: int = 2,
+    bounds: tuple[float, float] = ALPHA_BOUNDS,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(alpha, level, sse), each (n,), alpha minimising the SSE per row: a coarse grid over the bounds, then
     `refinements` grids of 11 points around the best alpha, each 5 times finer than the previous step."""
     n = len(aligned)
     rows = np.arange(n)
-    low, high = ALPHA_BOUNDS
+    low, high = bounds
     alphas = np.broadcast_to(np.linspace(low, high, grid_size), (n, grid_size))
     level, sse = smooth(aligned, alphas)
     pick = np.argmin(sse, axis=1)

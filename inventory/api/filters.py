@@ -1,0 +1,76 @@
+"""Query filters of the inventory endpoints; references filter by raw ids and SKUs, never by lookups that validate."""
+
+from __future__ import annotations
+
+import django_filters as filters
+
+from inventory.models import Category, Product, PurchaseOrder, StockLevel, Supplier, SupplierProduct
+
+
+class CategoryFilter(filters.FilterSet):
+    name = filters.CharFilter()
+    parent = filters.NumberFilter(field_name="parent_id")
+
+    class Meta:
+        model = Category
+        fields = ["name", "parent"]
+
+
+class ProductFilter(filters.FilterSet):
+    sku = filters.CharFilter()
+    skus = filters.BaseInFilter(field_name="sku", help_text="comma-separated SKUs")
+    category = filters.NumberFilter(field_name="category_id")
+    category_name = filters.CharFilter(field_name="category__name")
+    active = filters.BooleanFilter()
+
+    class Meta:
+        model = Product
+        fields = ["sku", "skus", "category", "category_name", "active"]
+
+
+class SupplierFilter(filters.FilterSet):
+    code = filters.CharFilter()
+
+    class Meta:
+        model = Supplier
+        fields = ["code"]
+
+
+class SupplierProductFilter(filters.FilterSet):
+    supplier = filters.NumberFilter(field_name="supplier_id")
+    supplier_code = filters.CharFilter(field_name="supplier__code")
+    product = filters.NumberFilter(field_name="product_id")
+    sku = filters.CharFilter(field_name="product__sku")
+
+    class Meta:
+        model = SupplierProduct
+        fields = ["supplier", "supplier_code", "product", "sku"]
+
+
+class StockLevelFilter(filters.FilterSet):
+    product = filters.NumberFilter(field_name="product_id")
+    sku = filters.CharFilter(field_name="product__sku")
+    date_from = filters.DateFilter(field_name="date", lookup_expr="gte")
+    date_to = filters.DateFilter(field_name="date", lookup_expr="lte")
+    stocked_out = filters.BooleanFilter(method="filter_stocked_out", help_text="on hand at or below zero")
+
+    class Meta:
+        model = StockLevel
+        fields = ["product", "sku", "date_from", "date_to", "stocked_out"]
+
+    def filter_stocked_out(self, queryset, name, value):
+        return queryset.filter(on_hand__lte=0) if value else queryset.filter(on_hand__gt=0)
+
+
+class PurchaseOrderFilter(filters.FilterSet):
+    external_id = filters.CharFilter()
+    supplier = filters.NumberFilter(field_name="supplier_id")
+    supplier_code = filters.CharFilter(field_name="supplier__code")
+    status = filters.ChoiceFilter(choices=PurchaseOrder.Status.choices)
+    sku = filters.CharFilter(field_name="lines__product__sku", distinct=True)
+    ordered_from = filters.DateFilter(field_name="ordered_at", lookup_expr="gte")
+    ordered_to = filters.DateFilter(field_name="ordered_at", lookup_expr="lte")
+
+    class Meta:
+        model = PurchaseOrder
+        fields = ["external_id", "supplier", "supplier_code", "status", "sku", "ordered_from", "ordered_to"]

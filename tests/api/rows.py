@@ -1,0 +1,127 @@
+"""One representative row per API model, with the related rows its endpoint nests, for one merchant.
+
+Generic API tests iterate over the router; every model behind a route needs a builder here, so a new endpoint
+fails loudly until its rows can be made (and is then covered by every generic test).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+
+from django.db import models
+from django.utils import timezone
+
+from customers.models import ActivityEvent, Campaign, Customer, Order
+from ecomforecast.models import ApiKey, ImportJob, Merchant
+from ecomforecast.services import api_key_create
+from forecasting.models import ForecastResult, ForecastRun, ForecastValue
+from forecasting.selectors import forecast_run_latest
+from inventory.models import Category, Product, PurchaseOrder, StockLevel, Supplier, SupplierProduct
+from tests.factories import (
+    ActivityEventFactory,
+    CampaignFactory,
+    CategoryFactory,
+    CustomerFactory,
+    OrderFactory,
+    OrderLineFactory,
+    ProductFactory,
+    PurchaseOrderFactory,
+    PurchaseOrderLineFactory,
+    StockLevelFactory,
+    SupplierFactory,
+    SupplierProductFactory,
+)
+
+
+def _category(merchant: Merchant) -> Category:
+    return CategoryFactory(merchant=merchant, parent=CategoryFactory(merchant=merchant))
+
+
+def _product(merchant: Merchant) -> Product:
+    return ProductFactory(merchant=merchant, category=CategoryFactory(merchant=merchant))
+
+
+def _purchase_order(merchant: Merchant) -> PurchaseOrder:
+    purchase_order = PurchaseOrderFactory(supplier=SupplierFactory(merchant=merchant))
+    PurchaseOrderLineFactory.create_batch(2, purchase_order=purchase_order)
+    return purchase_order
+
+
+def _order(merchant: Merchant) -> Order:
+    order = OrderFactory(merchant=merchant)
+    OrderLineFactory(order=order, line_number=1)
+    OrderLineFactory(order=order, line_number=2)
+    return order
+
+
+def _campaign(merchant: Merchant) -> Campaign:
+    campaign = CampaignFactory(merchant=merchant)
+    campaign.products.set(ProductFactory.create_batch(2, merchant=merchant))
+    campaign.categories.set([CategoryFactory(merchant=merchant)])
+    return campaign
+
+
+def _import_job(merchant: Merchant) -> ImportJob:
+    return ImportJob.objects.create(
+        merchant=merchant,
+        kind=ImportJob.Kind.ORDERS,
+        format="orders-csv",
+        filename="orders.csv",
+        status=ImportJob.Status.FAILED,
+        error_count=1,
+        errors=[{"row": 3, "column": "sku", "message": "unknown SKU"}],
+    )
+
+
+def _forecast_run(merchant: Merchant) -> ForecastRun:
+    return ForecastRun.objects.create(
+        merchant=merchant,
+        idempotency_key=uuid.uuid4().hex,
+        data_cutoff=dt.date(2024, 3, 31),
+        status=ForecastRun.Status.SUCCEEDED,
+        finished_at=timezone.now(),
+    )
+
+
+def _forecast_value(merchant: Merchant) -> ForecastValue:
+    """A day of a new SKU in the merchant's latest succeeded run (the run the forecasts endpoint shows)."""
+    run = forecast_run_latest(merchant=merchant) or _forecast_run(merchant)
+    result = ForecastResult.objects.create(
+        merchant=merchant, run=run, product=ProductFactory(merchant=merchant), model="ses", demand_class="smooth"
+    )
+    return ForecastValue.objects.create(
+        merchant=merchant, result=result, date=dt.date(2024, 4, 1), mean=3.0, p10=1.0, p50=3.0, p90=5.0
+    )
+
+
+BUILDERS: dict[type[models.Model], Callable[[Merchant], models.Model]] = {
+    Merchant: lambda merchant: merchant,
+    ApiKey: lambda merchant: api_key_create(merchant=merchant, name="integration")[0],
+    ImportJob: _import_job,
+    Category: _category,
+    Product: _product,
+    Supplier: lambda merchant: SupplierFactory(merchant=merchant),
+    SupplierProduct: lambda merchant: SupplierProductFactory(supplier=SupplierFactory(merchant=merchant)),
+    StockLevel: lambda merchant: StockLevelFactory(product=ProductFactory(merchant=merchant)),
+    PurchaseOrder: _purchase_order,
+    Customer: lambda merchant: CustomerFactory(merchant=merchant),
+    Order: _order,
+    ActivityEvent: lambda merchant: ActivityEventFactory(merchant=merchant, product=ProductFactory(merchant=merchant)),
+    Campaign: _campaign,
+    ForecastRun: _forecast_run,
+    ForecastValue: _forecast_value,
+}
+
+
+def make_row(model: type[models.Model], merchant: Merchant) -> models.Model:
+    if model not in BUILDERS:
+        raise AssertionError(f"tests/api/rows.py has no builder for {model.__name__}: add one to cover its endpoint")
+    return BUILDERS[model](merchant)
+
+
+def rows_of(model: type[models.Model], merchant: Merchant) -> models.QuerySet:
+    if model is Merchant:
+        return Merchant.objects.filter(pk=merchant.pk)
+    return model.objects.filter(merchant=merchant)

@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from forecasting.engine.auto import AutoForecaster, seasonal_index
+from forecasting.engine.models.smoothing import SimpleExponentialSmoothing
+
+WEEKLY_SHAPE = np.array([1.0, 1.2, 1.1, 1.4, 0.9, 0.0, 0.4])
+
+
+def weekly_series(weeks: int, level: float, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    shape = np.tile(WEEKLY_SHAPE, weeks)
+    return np.round(level * shape * rng.uniform(0.9, 1.1, size=shape.size))
+
+
+def intermittent_series(days: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.where(rng.random(days) < 0.2, rng.integers(1, 6, size=days), 0).astype(float)
+
+
+ROUTES_SEASONAL = {name: ("historic_average", "seasonal_naive") for name in ("smooth", "erratic")}
+
+
+def test_it_picks_the_seasonal_model_for_a_seasonal_series():
+    series = [weekly_series(40, 50.0, seed) for seed in range(3)]
+    results = AutoForecaster(candidates=ROUTES_SEASONAL, top_k=1, n_paths=0).forecast(series, 14)
+    assert [result.demand_class for result in results] == ["smooth"] * 3
+    assert [result.model for result in results] == ["seasonal_naive"] * 3
+    # the weekly shape survives: the closed day (position 5 of the week) forecasts zero
+    assert results[0].forecast.mean[5] == 0.0
+    assert results[0].forecast.mean[3] > results[0].forecast.mean[6]
+
+
+def test_it_deseasonalises_a_non_seasonal_model_and_prefers_that_on_weekly_demand():
+    routes = {"smooth": ("ses", "ses+season")}
+    series = [weekly_series(40, 30.0, seed) for seed in range(4)]
+    results = AutoForecaster(candidates=routes, top_k=1, n_paths=0).forecast(series, 7)
+    assert {result.model for result in results} == {"ses+season"}
+    forecast = results[0].forecast.mean
+    ratios = forecast / forecast.mean()
+    np.testing.assert_allclose(ratios, WEEKLY_SHAPE / WEEKLY_SHAPE.mean(), atol=0.1)
+
+
+def test_it_routes_intermittent_series_to_intermittent_candidates():
+    series = [intermittent_series(300, seed) for seed in range(5)]
+    results = AutoForecaster(n_paths=0).forecast(series, 28)
+    assert {result.demand_class for result in results} <= {"intermittent", "lumpy"}
+    for result in results:
+        assert len(result.members) == 3
+        assert {member.split("+")[0] for member in result.members} <= {"tsb", "sba", "imapa", "ses", "moving_average"}
+        assert result.backtest["windows"] == 3
+        assert 0 < result.forecast.mean.sum() < 28 * 2
+
+
+def test_it_returns_monotone_non_negative_quantiles_and_paths():
+    series = [intermittent_series(200, 1), weekly_series(30, 10.0, 2)]
+    results = AutoForecaster(n_paths=50, seed=3).forecast(series, 14, quantiles=(0.9, 0.1, 0.5))
+    for result in results:
+        forecast = result.forecast
+        assert forecast.quantile_levels == (0.1, 0.5, 0.9)
+        assert forecast.quantiles.shape == (3, 14)
+        assert (np.diff(forecast.quantiles, axis=0) >= 0).all()
+        assert (forecast.quantiles >= 0).all()
+        assert forecast.paths.shape == (50, 14)
+        assert (forecast.paths >= 0).all()
+
+
+def test_it_calibrates_the_interval_to_the_spread_of_demand():
+    # demand = 100 x U(0.8, 1.2) every day: the 0.1 and 0.9 quantiles sit near 0.84 and 1.16 of the level
+    rng = np.random.default_rng(0)
+    series = [100 * rng.uniform(0.8, 1.2, size=400) for _ in range(6)]
+    routes = {"smooth": ("historic_average",)}
+    results = AutoForecaster(candidates=routes, season_length=1, n_paths=0).forecast(series, 7)
+    for result in results:
+        low, middle, high = result.forecast.quantiles[:, 0]
+        assert low == pytest.approx(84, abs=4)
+        assert middle == pytest.approx(100, abs=4)
+        assert high == pytest.approx(116, abs=4)
+
+
+def test_it_records_a_fallback_when_a_candidate_raises(monkeypatch):
+    def broken(self, panel):
+        raise RuntimeError("kernel failure")
+
+    monkeypatch.setattr(SimpleExponentialSmoothing, "fit_panel", broken)
+    routes = {"smooth": ("ses",)}
+    series = [weekly_series(20, 20.0, seed) for seed in range(2)]
+    results = AutoForecaster(candidates=routes, n_paths=0).forecast(series, 7)
+    for result in results:
+        assert result.fallbacks == ("ses",)
+        assert result.forecast.info["fallback"] == "seasonal_naive"
+        assert np.isfinite(result.forecast.mean).all()
+
+
+def test_it_ensembles_the_median_of_the_top_k():
+    series = [weekly_series(30, 20.0, seed) for seed in range(2)]
+    routes = {"smooth": ("ses+season", "moving_average+season", "seasonal_naive")}
+    results = AutoForecaster(candidates=routes, top_k=3, n_paths=0).forecast(series, 7)
+    assert all(result.model.startswith("median(") and len(result.members) == 3 for result in results)
+
+
+def test_it_is_deterministic():
+    series = [intermittent_series(200, seed) for seed in range(3)] + [weekly_series(30, 5.0, 9)]
+    first = AutoForecaster(n_paths=20, seed=7).forecast(series, 14)
+    second = AutoForecaster(n_paths=20, seed=7).forecast(series, 14)
+    for one, two in zip(first, second, strict=True):
+        assert one.model == two.model
+        np.testing.assert_array_equal(one.forecast.quantiles, two.forecast.quantiles)
+        np.testing.assert_array_equal(one.forecast.paths, two.forecast.paths)
+
+
+def test_it_handles_degenerate_series_without_raising():
+    series = [np.zeros(100), np.array([3.0]), np.array([np.nan, 1.0, np.nan, 2.0]), np.full(50, np.nan)]
+    results = AutoForecaster(n_paths=10).forecast(series, 7)
+    assert [result.demand_class for result in results][:2] == ["dead", "new"]
+    for result in results:
+        assert np.isfinite(result.forecast.mean).all()
+        assert (result.forecast.quantiles >= 0).all()
+
+
+def test_it_shrinks_each_seasonal_profile_towards_the_panel():
+    rich = np.tile(WEEKLY_SHAPE * 100, 20)[None, :]
+    sparse = np.zeros((1, 140))
+    sparse[0, 3] = 1.0
+    index = seasonal_index(np.vstack([rich, sparse]), 7, seasons=52, prior=20.0)
+    np.testing.assert_allclose(index.mean(axis=1), 1.0)
+    # the sparse row (one sale) is pulled almost entirely onto the rich row's profile
+    assert np.abs(index[1] - index[0]).max() < 0.5
+    assert index[0, 5] == 0.0

@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting.bench.__main__ import main
+from forecasting.bench.prepare import main as prepare_main
+from forecasting.bench.prepare import online_retail_panel, read_online_retail, select_by_selling_days
+
+
+@pytest.fixture
+def tiny_panel(tmp_path):
+    rng = np.random.default_rng(0)
+    dates = pd.date_range("2024-01-01", periods=120, freq="D")
+    weekly = np.tile([3.0, 4.0, 4.0, 5.0, 3.0, 0.0, 1.0], 18)[:120]
+    frames = [
+        pd.DataFrame({"unique_id": "smooth", "ds": dates, "y": weekly + rng.integers(0, 2, 120)}),
+        pd.DataFrame({"unique_id": "sparse", "ds": dates, "y": np.where(rng.random(120) < 0.2, 2.0, 0.0)}),
+        pd.DataFrame({"unique_id": "late", "ds": dates[60:], "y": weekly[60:] * 2}),
+    ]
+    path = tmp_path / "panel.csv"
+    pd.concat(frames).to_csv(path, index=False)
+    return path
+
+
+def test_it_writes_the_forecast_table_and_the_report(tiny_panel, tmp_path, capsys):
+    output, report_path = tmp_path / "forecasts.csv", tmp_path / "report.json"
+    argv = [
+        "--input", str(tiny_panel), "--freq", "D", "--horizon", "7", "--windows", "3", "--step", "7",
+        "--models", "auto,seasonal_naive,tsb", "--quantiles", "0.1,0.5,0.9", "--threads", "1",
+        "--output", str(output), "--report", str(report_path),
+    ]  # fmt: skip
+    assert main(argv) == 0
+
+    table = pd.read_csv(output)
+    assert list(table.columns) == ["unique_id", "cutoff", "ds", "y", "model", "mean", "q0.1", "q0.5", "q0.9"]
+    # 3 series x 3 windows x 7 days x 3 models
+    assert len(table) == 3 * 3 * 7 * 3
+    assert sorted(table["cutoff"].unique()) == ["2024-04-08", "2024-04-15", "2024-04-22"]
+    assert table["ds"].max() == "2024-04-29"
+    assert not table.duplicated(["unique_id", "cutoff", "ds", "model"]).any()
+
+    report = json.loads(report_path.read_text())
+    assert report["config"]["cutoffs"] == ["2024-04-08", "2024-04-15", "2024-04-22"]
+    assert set(report["models"]) == {"auto", "seasonal_naive", "tsb"}
+    for scores in report["models"].values():
+        for key in ("MASE", "WAPE", "WQL", "COV80", "bias", "seconds", "series_per_second", "failures"):
+            assert key in scores
+        assert scores["forecasts"] == 9
+    assert set(report["by_class"]["auto"]) == set(report["classes"])
+    printed = capsys.readouterr().out
+    assert "auto/it WQL" in printed and "seasonal_naive" in printed
+
+    rerun = tmp_path / "again.csv"
+    main([*argv[:-4], "--output", str(rerun), "--report", str(tmp_path / "again.json")])
+    pd.testing.assert_frame_equal(pd.read_csv(rerun), table)
+
+
+def test_it_runs_the_statsforecast_peer_on_the_same_windows(tiny_panel, tmp_path, capsys):
+    pytest.importorskip("statsforecast")
+    output, report_path = tmp_path / "forecasts.csv", tmp_path / "report.json"
+    argv = [
+        "--input", str(tiny_panel), "--horizon", "7", "--windows", "2", "--models", "auto",
+        "--peer", "statsforecast", "--threads", "1", "--output", str(output), "--report", str(report_path),
+    ]  # fmt: skip
+    assert main(argv) == 0
+    table = pd.read_csv(output)
+    assert {"sf_AutoETS", "sf_SeasonalNaive", "sf_CrostonSBA", "sf_ensemble"} <= set(table["model"])
+    windows = table.groupby("model")["cutoff"].apply(lambda cutoffs: tuple(sorted(set(cutoffs))))
+    assert windows.nunique() == 1
+    assert (table[["mean", "q0.1", "q0.9"]].fillna(0) >= 0).all().all()
+    report = json.loads(report_path.read_text())
+    assert report["models"]["sf_ensemble"]["WQL"] is not None
+    assert "sf_AutoETS" in capsys.readouterr().out
+
+
+def online_retail_rows(rows):
+    return pd.DataFrame(rows, columns=["InvoiceNo", "StockCode", "Quantity", "InvoiceDate"])
+
+
+def test_it_prepares_net_daily_units_from_online_retail_files(tmp_path):
+    first = online_retail_rows(
+        [
+            ("1", "85123A", 5, "2010-11-29 09:00:00"),
+            ("2", "85123A", 3, "2010-12-01 10:00:00"),
+            ("C3", "85123A", -2, "2010-12-01 11:00:00"),
+            ("4", "POST", 1, "2010-11-29 09:00:00"),
+            ("A5", "B", 1, "2010-11-30 09:00:00"),
+            ("6", "22423", 10, "2010-11-30 09:00:00"),
+            ("C7", "22423", -12, "2010-11-30 12:00:00"),
+        ]
+    )
+    second = online_retail_rows(
+        [
+            ("2", "85123A", 3, "2010-12-01 10:00:00"),
+            ("C3", "85123A", -2, "2010-12-01 11:00:00"),
+            ("8", "85123a", 4, "2010-12-03 10:00:00"),
+        ]
+    )
+    first_path, second_path = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.to_csv(first_path, index=False)
+    second.to_csv(second_path, index=False)
+    panel = online_retail_panel(read_online_retail([second_path, first_path]))
+    skus = panel.groupby("unique_id")["y"].apply(list).to_dict()
+    # overlap (2010-12-01) counted once; the cancellation is netted on its day; POST and bad debt dropped;
+    # 22423 never had a positive day (10 sold, 12 cancelled) so it has no series
+    assert skus == {"85123A": [5.0, 0.0, 1.0, 0.0, 4.0]}
+    assert panel["ds"].min() == pd.Timestamp("2010-11-29")
+    assert panel["ds"].max() == pd.Timestamp("2010-12-03")
+
+    out = tmp_path / "panel.csv"
+    assert prepare_main(["online-retail", str(first_path), str(second_path), "--out", str(out)]) == 0
+    assert pd.read_csv(out)["y"].tolist() == [5.0, 0.0, 1.0, 0.0, 4.0]
+
+
+def test_it_keeps_skus_with_enough_selling_days_in_the_first_year():
+    dates = pd.date_range("2010-01-01", periods=500, freq="D")
+    early = np.zeros(500)
+    early[:30] = 1.0
+    late = np.zeros(500)
+    late[400:] = 1.0
+    panel = pd.concat(
+        [
+            pd.DataFrame({"unique_id": "early", "ds": dates, "y": early}),
+            pd.DataFrame({"unique_id": "late", "ds": dates, "y": late}),
+        ]
+    )
+    kept = select_by_selling_days(panel, min_selling_days=20, selection_year="first")
+    assert kept["unique_id"].unique().tolist() == ["early"]
+    assert len(kept) == 500
+    everything = select_by_selling_days(panel, min_selling_days=20, selection_year="all")
+    assert sorted(everything["unique_id"].unique()) == ["early", "late"]
