@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+from django.conf import settings
 from django.http import HttpRequest
 
 from ecomforecast.models import Membership, Merchant
@@ -59,3 +62,20 @@ def switch_merchant(request: HttpRequest, merchant: Merchant) -> bool:
         return False
     request.session[SESSION_KEY] = merchant.pk
     return True
+
+
+class RejectMalformedSessionCookieMiddleware:
+    """Drops a session cookie that cannot be a session key (Django makes them of [a-z0-9], 32 long), so a forged
+    cookie with odd bytes (a NUL breaks the database lookup) reads as no session instead of a server error."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        value = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+        if value is not None and not _SESSION_KEY.fullmatch(value):
+            del request.COOKIES[settings.SESSION_COOKIE_NAME]
+        return self.get_response(request)
+
+
+_SESSION_KEY = re.compile(r"[a-z0-9]{8,64}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters as filters
 
 from customers.models import ActivityEvent, Campaign, Customer, Order
+from ecomforecast.api.filters import IdFilter
 
 
 class CustomerFilter(filters.FilterSet):
@@ -19,7 +20,7 @@ class CustomerFilter(filters.FilterSet):
 
 class OrderFilter(filters.FilterSet):
     external_id = filters.CharFilter()
-    customer = filters.NumberFilter(field_name="customer_id")
+    customer = IdFilter(field_name="customer_id")
     customer_external_id = filters.CharFilter(field_name="customer__external_id")
     kind = filters.ChoiceFilter(choices=Order.Kind.choices)
     status = filters.ChoiceFilter(choices=Order.Status.choices)
@@ -46,7 +47,7 @@ class OrderFilter(filters.FilterSet):
 class ActivityEventFilter(filters.FilterSet):
     event_key = filters.CharFilter()
     kind = filters.ChoiceFilter(choices=ActivityEvent.Kind.choices)
-    customer = filters.NumberFilter(field_name="customer_id")
+    customer = IdFilter(field_name="customer_id")
     customer_external_id = filters.CharFilter(field_name="customer__external_id")
     sku = filters.CharFilter(field_name="product__sku")
     session_id = filters.CharFilter()
@@ -71,7 +72,7 @@ class CampaignFilter(filters.FilterSet):
     external_id = filters.CharFilter()
     channel = filters.CharFilter()
     sku = filters.CharFilter(field_name="products__sku", distinct=True, help_text="campaigns promoting this SKU")
-    category = filters.NumberFilter(field_name="categories__id", distinct=True)
+    category = IdFilter(field_name="categories__id", distinct=True)
     running_on = filters.DateFilter(method="filter_running_on", help_text="campaigns running on this date")
 
     class Meta:

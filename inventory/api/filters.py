@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import django_filters as filters
 
+from ecomforecast.api.filters import IdFilter
 from inventory.models import Category, Product, PurchaseOrder, StockLevel, Supplier, SupplierProduct
 
 
 class CategoryFilter(filters.FilterSet):
     name = filters.CharFilter()
-    parent = filters.NumberFilter(field_name="parent_id")
+    parent = IdFilter(field_name="parent_id")
 
     class Meta:
         model = Category
@@ -19,7 +20,7 @@ class CategoryFilter(filters.FilterSet):
 class ProductFilter(filters.FilterSet):
     sku = filters.CharFilter()
     skus = filters.BaseInFilter(field_name="sku", help_text="comma-separated SKUs")
-    category = filters.NumberFilter(field_name="category_id")
+    category = IdFilter(field_name="category_id")
     category_name = filters.CharFilter(field_name="category__name")
     active = filters.BooleanFilter()
 
@@ -37,9 +38,9 @@ class SupplierFilter(filters.FilterSet):
 
 
 class SupplierProductFilter(filters.FilterSet):
-    supplier = filters.NumberFilter(field_name="supplier_id")
+    supplier = IdFilter(field_name="supplier_id")
     supplier_code = filters.CharFilter(field_name="supplier__code")
-    product = filters.NumberFilter(field_name="product_id")
+    product = IdFilter(field_name="product_id")
     sku = filters.CharFilter(field_name="product__sku")
 
     class Meta:
@@ -48,7 +49,7 @@ class SupplierProductFilter(filters.FilterSet):
 
 
 class StockLevelFilter(filters.FilterSet):
-    product = filters.NumberFilter(field_name="product_id")
+    product = IdFilter(field_name="product_id")
     sku = filters.CharFilter(field_name="product__sku")
     date_from = filters.DateFilter(field_name="date", lookup_expr="gte")
     date_to = filters.DateFilter(field_name="date", lookup_expr="lte")
@@ -64,7 +65,7 @@ class StockLevelFilter(filters.FilterSet):
 
 class PurchaseOrderFilter(filters.FilterSet):
     external_id = filters.CharFilter()
-    supplier = filters.NumberFilter(field_name="supplier_id")
+    supplier = IdFilter(field_name="supplier_id")
     supplier_code = filters.CharFilter(field_name="supplier__code")
     status = filters.ChoiceFilter(choices=PurchaseOrder.Status.choices)
     sku = filters.CharFilter(field_name="lines__product__sku", distinct=True)
