@@ -10,7 +10,7 @@ import pandas as pd
 from django.db import transaction
 
 from customers.models import ActivityEvent, Campaign, Customer, Order, OrderLine
-from ecomforecast.importing.upsert import On, UpsertResult, bulk_upsert
+from ecomforecast.importing.upsert import On, UpsertResult, bulk_insert, bulk_upsert
 
 
 @transaction.atomic
@@ -46,6 +46,13 @@ def order_lines_upsert(*, merchant, rows: pd.DataFrame) -> UpsertResult:
         column: On.OVERWRITE for column in frame.columns if column not in {"merchant_id", "order_id", "line_number"}
     }
     return bulk_upsert(model=OrderLine, frame=frame, key=["order_id", "line_number"], update=update)
+
+
+@transaction.atomic
+def order_lines_insert(*, merchant, rows: pd.DataFrame) -> int:
+    """Inserts the lines of orders created in the same transaction (no line can exist yet, so no conflict check);
+    same columns as ``order_lines_upsert``. Returns the number of lines."""
+    return bulk_insert(model=OrderLine, frame=rows.assign(merchant_id=merchant.pk))
 
 
 @transaction.atomic

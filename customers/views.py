@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.paginator import Paginator
-from django.db.models import Count, DecimalField, F, IntegerField, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, DecimalField, F, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.views.generic import TemplateView
 
-from customers.models import Customer, Order, OrderLine
+from customers.models import Customer, Order
 from customers.selectors import customer_list, order_list
-from ecomforecast.charts import AMOUNT, counted_lines, net_revenue_expression, order_values_figure
+from ecomforecast.charts import AMOUNT, net_revenue_expression, order_values_figure
 from ecomforecast.models import Merchant
 from ecomforecast.views import MerchantPageMixin
 
@@ -24,36 +26,50 @@ CUSTOMER_SORTS = {
 }
 
 
-def customers_with_orders(*, merchant: Merchant, search: str = "", sort: str = "recent") -> QuerySet[Customer]:
-    """Customers with their sale-order count, last order and net revenue; one query per page.
+@dataclass(frozen=True)
+class CustomerFigures:
+    orders_count: int = 0
+    returns_count: int = 0
+    first_order_at: dt.datetime | None = None
+    last_order_at: dt.datetime | None = None
+    revenue: Decimal | None = None
 
-    The figures are reached through each customer of the merchant, so they stay within the merchant; filtering
-    them by merchant again would steer the database to the merchant-wide index instead of the customer one.
-    """
-    customer_orders = Order.objects.filter(customer=OuterRef("pk")).values("customer")
-    customer_lines = (
-        OrderLine.objects.filter(order__customer=OuterRef("pk"))
-        .exclude(order__status=Order.Status.CANCELLED)
-        .values("order__customer")
-    )
-    customers = customer_list(merchant=merchant).annotate(
-        orders_count=Coalesce(
-            Subquery(
-                customer_orders.filter(kind=Order.Kind.SALE).annotate(n=Count("pk")).values("n"),
-                output_field=IntegerField(),
-            ),
-            0,
-        ),
-        last_order_at=Subquery(customer_orders.annotate(last=Max("placed_at")).values("last")),
-        revenue=Subquery(
-            customer_lines.annotate(total=Sum(net_revenue_expression())).values("total"), output_field=AMOUNT
-        ),
-    )
+
+def customers_in_list_order(*, merchant: Merchant, search: str = "", sort: str = "recent") -> QuerySet[Customer]:
+    """The merchant's customers, searched by id, email or name; sorting by a figure groups the merchant's orders
+    (and, for revenue, their lines) once."""
+    customers = customer_list(merchant=merchant)
     if search:
         customers = customers.filter(
             Q(external_id__icontains=search) | Q(email__icontains=search) | Q(name__icontains=search)
         )
+    if sort == "recent":
+        customers = customers.annotate(last_order_at=Max("orders__placed_at"))
+    elif sort == "orders":
+        customers = customers.annotate(orders_count=Count("orders", filter=Q(orders__kind=Order.Kind.SALE)))
+    elif sort == "revenue":
+        customers = customers.annotate(
+            revenue=Sum(net_revenue_expression("orders__lines__"), filter=~Q(orders__status=Order.Status.CANCELLED))
+        )
     return customers.order_by(*CUSTOMER_SORTS.get(sort, CUSTOMER_SORTS["recent"]))
+
+
+def customer_figures(*, merchant: Merchant, customer_ids: list[int]) -> dict[int, CustomerFigures]:
+    """Sale and return orders, first and last order and net revenue (cancelled orders sold nothing) of the given
+    customers, in one query driven by the orders' customer index."""
+    rows = (
+        Order.objects.filter(merchant=merchant, customer_id__in=customer_ids)
+        .values("customer_id")
+        .annotate(
+            orders_count=Count("pk", distinct=True, filter=Q(kind=Order.Kind.SALE)),
+            returns_count=Count("pk", distinct=True, filter=Q(kind=Order.Kind.RETURN)),
+            first_order_at=Min("placed_at"),
+            last_order_at=Max("placed_at"),
+            revenue=Sum(net_revenue_expression("lines__"), filter=~Q(status=Order.Status.CANCELLED)),
+        )
+    )
+    figures = {row.pop("customer_id"): CustomerFigures(**row) for row in rows}
+    return {pk: figures.get(pk, CustomerFigures()) for pk in customer_ids}
 
 
 class CustomerListView(MerchantPageMixin, TemplateView):
@@ -63,13 +79,19 @@ class CustomerListView(MerchantPageMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        merchant = self.request.merchant
         search = self.request.GET.get("q", "").strip()
         sort = self.request.GET.get("sort", "recent")
         if sort not in CUSTOMER_SORTS:
             sort = "recent"
-        customers = customers_with_orders(merchant=self.request.merchant, search=search, sort=sort)
+        customers = customers_in_list_order(merchant=merchant, search=search, sort=sort)
+        page = Paginator(customers, self.page_size).get_page(self.request.GET.get("page"))
+        page.object_list = list(page.object_list)
+        figures = customer_figures(merchant=merchant, customer_ids=[customer.pk for customer in page.object_list])
+        for customer in page.object_list:
+            customer.figures = figures[customer.pk]
         context.update(
-            page=Paginator(customers, self.page_size).get_page(self.request.GET.get("page")),
+            page=page,
             search=search,
             sort=sort,
             sorts=[("recent", "Last order"), ("revenue", "Revenue"), ("orders", "Orders"), ("id", "Customer id")],
@@ -86,7 +108,6 @@ class CustomerDetailView(MerchantPageMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         merchant = self.request.merchant
         customer = get_object_or_404(customer_list(merchant=merchant), pk=kwargs["pk"])
-        line_value = Coalesce(Sum(net_revenue_expression()), Decimal(0), output_field=AMOUNT)
         orders = list(
             order_list(merchant=merchant)
             .filter(customer=customer)
@@ -104,15 +125,7 @@ class CustomerDetailView(MerchantPageMixin, TemplateView):
             )
             .order_by("-placed_at")[: self.timeline_orders]
         )
-        summary = counted_lines(merchant=merchant).filter(order__customer=customer).aggregate(revenue=line_value)
-        summary.update(
-            Order.objects.filter(merchant=merchant, customer=customer).aggregate(
-                sales=Count("pk", filter=Q(kind=Order.Kind.SALE)),
-                returns=Count("pk", filter=Q(kind=Order.Kind.RETURN)),
-                first_order_at=Min("placed_at"),
-                last_order_at=Max("placed_at"),
-            )
-        )
+        summary = customer_figures(merchant=merchant, customer_ids=[customer.pk])[customer.pk]
         context.update(
             customer=customer,
             orders=orders,

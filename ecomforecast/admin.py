@@ -7,11 +7,10 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from ecomforecast.models import ApiKey, ImportJob, Membership, Merchant, MerchantOwned
-from ecomforecast.services import api_key_create
+from ecomforecast.services import api_key_create, api_keys_revoke
 
 
 class MerchantConsistentForm(forms.ModelForm):
@@ -82,7 +81,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 @admin.action(description="Revoke the selected keys")
 def revoke_api_keys(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
-    revoked = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+    revoked = api_keys_revoke(api_keys=queryset)
     modeladmin.message_user(request, f"Revoked {revoked} key(s).", messages.SUCCESS)
 
 

@@ -45,22 +45,28 @@ class SalesPoint:
     revenue: Decimal
 
 
-def _line_value():
-    return ExpressionWrapper(F("quantity") * F("unit_price") - F("discount"), output_field=AMOUNT)
+def _line_value(lines: str):
+    return ExpressionWrapper(
+        F(f"{lines}quantity") * F(f"{lines}unit_price") - F(f"{lines}discount"), output_field=AMOUNT
+    )
 
 
-def net_units_expression() -> Case:
-    """Units sold, with returned units subtracted."""
+def net_units_expression(lines: str = "") -> Case:
+    """Units sold, with returned units subtracted; `lines` is the path to the order lines ("" on OrderLine)."""
     return Case(
-        When(kind=OrderLine.Kind.RETURN, then=-F("quantity")),
-        default=F("quantity"),
+        When(**{f"{lines}kind": OrderLine.Kind.RETURN}, then=-F(f"{lines}quantity")),
+        default=F(f"{lines}quantity"),
         output_field=IntegerField(),
     )
 
 
-def net_revenue_expression() -> Case:
-    """Line value after discount, with returned lines subtracted."""
-    return Case(When(kind=OrderLine.Kind.RETURN, then=-_line_value()), default=_line_value(), output_field=AMOUNT)
+def net_revenue_expression(lines: str = "") -> Case:
+    """Line value after discount, with returned lines subtracted; `lines` as in net_units_expression."""
+    return Case(
+        When(**{f"{lines}kind": OrderLine.Kind.RETURN}, then=-_line_value(lines)),
+        default=_line_value(lines),
+        output_field=AMOUNT,
+    )
 
 
 def counted_lines(*, merchant: Merchant):

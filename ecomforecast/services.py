@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
 
 from ecomforecast.models import ApiKey, Membership, Merchant, hash_api_key
 
@@ -35,3 +37,9 @@ def api_key_create(
         merchant=merchant, name=name, prefix=prefix, key_hash=hash_api_key(raw_key), role=role, created_by=created_by
     )
     return api_key, raw_key
+
+
+@transaction.atomic
+def api_keys_revoke(*, api_keys: QuerySet[ApiKey]) -> int:
+    """Revokes the keys not revoked yet; returns how many were. A revoked key authenticates nothing."""
+    return api_keys.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())

@@ -23,6 +23,7 @@ def import_job_execute(job_id: int) -> str:
 @shared_task(name="ecomforecast.tasks.nightly_pipeline", acks_late=True)
 def nightly_pipeline(merchant_id: int) -> dict[str, object]:
     """The beat entry of ``schedule_nightly``: requests the merchant's pipeline run on the workers."""
+    # Imported when the task runs: the pipeline pulls in the forecasting app, which the worker may not need.
     from ecomforecast.models import Merchant
     from ecomforecast.pipeline import request_pipeline
 

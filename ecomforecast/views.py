@@ -11,7 +11,6 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views import View
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import TemplateView
@@ -20,9 +19,9 @@ from ecomforecast.charts import Frequency, sales_figure, sales_over_time
 from ecomforecast.dashboard import data_health, recent_import_jobs
 from ecomforecast.import_jobs import import_job_create
 from ecomforecast.importing import KINDS
-from ecomforecast.models import ApiKey, ImportJob, Membership, Merchant
+from ecomforecast.models import ImportJob, Membership, Merchant
 from ecomforecast.selectors import api_key_list, import_job_list
-from ecomforecast.services import api_key_create
+from ecomforecast.services import api_key_create, api_keys_revoke
 from ecomforecast.tenancy import switch_merchant
 
 IMPORT_FILE_SUFFIXES = (".csv", ".csv.gz", ".parquet")
@@ -219,7 +218,6 @@ class ApiKeyListView(OwnerPageMixin, View):
 class ApiKeyRevokeView(OwnerPageMixin, View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         api_key = get_object_or_404(api_key_list(merchant=request.merchant), pk=pk)
-        if api_key.revoked_at is None:
-            ApiKey.objects.filter(pk=api_key.pk).update(revoked_at=timezone.now())
+        if api_keys_revoke(api_keys=api_key_list(merchant=request.merchant).filter(pk=api_key.pk)):
             messages.success(request, f"Revoked the key “{api_key.name}” ({api_key.prefix}…).")
         return redirect("api-keys")

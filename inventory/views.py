@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
 from django.core.paginator import Paginator
-from django.db.models import Count, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.shortcuts import get_object_or_404
 from django.views.generic import TemplateView
 
-from customers.models import OrderLine
+from customers.models import Order, OrderLine
 from customers.selectors import order_line_list
 from ecomforecast.charts import (
     Frequency,
@@ -31,20 +34,49 @@ PRODUCT_SORTS = {
 }
 
 
-def products_with_sales(*, merchant: Merchant, search: str = "", sort: str = "sku") -> QuerySet[Product]:
-    """Products with net units sold, last sale and latest on-hand stock; one query per page however many rows."""
-    product_lines = counted_lines(merchant=merchant).filter(product=OuterRef("pk")).values("product")
-    latest_stock = StockLevel.objects.filter(merchant=merchant, product=OuterRef("pk")).order_by("-date")
-    products = product_list(merchant=merchant).annotate(
-        units_sold=Subquery(
-            product_lines.annotate(total=Sum(net_units_expression())).values("total"), output_field=IntegerField()
-        ),
-        last_sold_at=Subquery(product_lines.annotate(last=Max("placed_at")).values("last")),
-        on_hand=Subquery(latest_stock.values("on_hand")[:1]),
-    )
+@dataclass(frozen=True)
+class ProductFigures:
+    units_sold: int | None
+    last_sold_at: dt.datetime | None
+    on_hand: int | None
+
+
+def products_in_list_order(*, merchant: Merchant, search: str = "", sort: str = "sku") -> QuerySet[Product]:
+    """The merchant's products, searched by SKU or name; sorting by sales groups all the merchant's lines once."""
+    products = product_list(merchant=merchant)
     if search:
         products = products.filter(Q(sku__icontains=search) | Q(name__icontains=search))
+    not_cancelled = ~Q(order_lines__order__status=Order.Status.CANCELLED)
+    if sort == "units":
+        products = products.annotate(units_sold=Sum(net_units_expression("order_lines__"), filter=not_cancelled))
+    elif sort == "recent":
+        products = products.annotate(last_sold_at=Max("order_lines__placed_at", filter=not_cancelled))
     return products.order_by(*PRODUCT_SORTS.get(sort, PRODUCT_SORTS["sku"]))
+
+
+def product_figures(*, merchant: Merchant, product_ids: list[int]) -> dict[int, ProductFigures]:
+    """Net units sold, last sale and latest on-hand of a page of products, in two queries."""
+    sales = {
+        row["product_id"]: row
+        for row in counted_lines(merchant=merchant)
+        .filter(product_id__in=product_ids)
+        .values("product_id")
+        .annotate(units=Sum(net_units_expression()), last=Max("placed_at"))
+    }
+    latest_stock = StockLevel.objects.filter(merchant=merchant, product=OuterRef("pk")).order_by("-date")
+    on_hand = dict(
+        Product.objects.filter(merchant=merchant, pk__in=product_ids)
+        .annotate(on_hand=Subquery(latest_stock.values("on_hand")[:1]))
+        .values_list("pk", "on_hand")
+    )
+    return {
+        pk: ProductFigures(
+            units_sold=sales.get(pk, {}).get("units"),
+            last_sold_at=sales.get(pk, {}).get("last"),
+            on_hand=on_hand.get(pk),
+        )
+        for pk in product_ids
+    }
 
 
 class ProductListView(MerchantPageMixin, TemplateView):
@@ -54,13 +86,19 @@ class ProductListView(MerchantPageMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        merchant = self.request.merchant
         search = self.request.GET.get("q", "").strip()
         sort = self.request.GET.get("sort", "sku")
         if sort not in PRODUCT_SORTS:
             sort = "sku"
-        products = products_with_sales(merchant=self.request.merchant, search=search, sort=sort)
+        products = products_in_list_order(merchant=merchant, search=search, sort=sort)
+        page = Paginator(products, self.page_size).get_page(self.request.GET.get("page"))
+        page.object_list = list(page.object_list)
+        figures = product_figures(merchant=merchant, product_ids=[product.pk for product in page.object_list])
+        for product in page.object_list:
+            product.figures = figures[product.pk]
         context.update(
-            page=Paginator(products, self.page_size).get_page(self.request.GET.get("page")),
+            page=page,
             search=search,
             sort=sort,
             sorts=[("sku", "SKU"), ("name", "Name"), ("units", "Units sold"), ("recent", "Last sold")],

@@ -5,7 +5,8 @@ invalid row makes the whole import fail with row-numbered errors, and everything
 Rows are upserted on the merchant's external ids, so importing the same file again changes nothing.
 
 Row numbers: for a file, row 1 is the first data row (the header is row 0); for a DataFrame it is the 1-based
-record index. Errors that concern the whole file (a missing column) are reported on row 0.
+record index. Errors that concern the whole file (a missing column) are reported on row 0. When one import
+reads several files, row numbers count within each file and messages start with the file's name.
 
 File formats: ``.csv``, ``.csv.gz`` and ``.parquet``. CSV files must be UTF-8 (a BOM is accepted); the
 ``online-retail`` format alone falls back to Windows-1252 (a superset of latin-1), the encoding of the original
@@ -29,8 +30,9 @@ orders-csv
     order_id, placed_at, customer_id, sku, quantity, unit_price; optional discount, channel, status
     (placed/paid/fulfilled/cancelled/refunded), customer_email, country, currency. One row per order line; the
     order-level fields come from the order's first row. A negative quantity is a returned line (stored with the
-    absolute quantity as a return line); an order whose first line is a return is a return document. SKUs must
-    already exist as products. A blank customer_id is an order without a customer.
+    absolute quantity as a return line) and a zero quantity is an error; an order whose first line is a return
+    is a return document. SKUs must already exist as products. A blank customer_id is an order without a
+    customer. Lines are numbered by their position within their order in the file.
 activity-csv
     event_id (optional; else a stable hash of the other fields), customer_id, sku (optional; must exist), kind
     (view/cart/purchase/search/session), occurred_at, session_id, query

@@ -55,9 +55,6 @@ class FormatImporter:
     def end_file(self) -> None:
         """Called after the last chunk of every file (to flush rows a format holds back)."""
 
-    def finish(self) -> None:
-        """Called once after the last chunk of the last file, inside the transaction."""
-
     @property
     def writing(self) -> bool:
         return self.report.error_count == 0

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from customers.models import Order, OrderLine
-from customers.services import customers_upsert, order_lines_upsert, orders_upsert
+from customers.services import customers_upsert, order_lines_insert, order_lines_upsert, orders_upsert
 from ecomforecast.importing import ImportReport
+from ecomforecast.importing.lookups import ids_by
 from inventory.services import product_ids, products_upsert
 
 ORDER_FIELDS = ("placed_at", "order_kind", "status", "channel", "country", "currency")
@@ -28,6 +29,8 @@ ORDER_FIELDS = ("placed_at", "order_kind", "status", "channel", "country", "curr
 class _SeenOrder:
     order_id: int
     placed_at: pd.Timestamp
+    # Created by this file: its lines cannot exist yet, so they are inserted without a conflict check.
+    created: bool
     lines: int = 0
 
 
@@ -95,7 +98,9 @@ class OrderLineWriter:
                 "placed_at": order_external_ids.map({key: seen.placed_at for key, seen in orders.items()}),
             }
         )
-        result = order_lines_upsert(merchant=self.merchant, rows=frame)
+        fresh = order_external_ids.map({key: seen.created for key, seen in orders.items()}).astype(bool)
+        self.report.rows_created += order_lines_insert(merchant=self.merchant, rows=frame[fresh])
+        result = order_lines_upsert(merchant=self.merchant, rows=frame[~fresh])
         self.report.rows_created += result.created
         self.report.rows_updated += result.updated
         self.report.rows_unchanged += result.unchanged
@@ -117,6 +122,7 @@ class OrderLineWriter:
                     "currency": new["currency"],
                 }
             )
+            existing = ids_by(model=Order, merchant=self.merchant, column="external_id", values=orders["external_id"])
             result = orders_upsert(merchant=self.merchant, rows=orders)
             self.report.count("orders_created", result.created)
             self.report.count("orders_updated", result.updated)
@@ -124,7 +130,9 @@ class OrderLineWriter:
             assert result.ids is not None
             placed = dict(zip(new["order_external_id"], new["placed_at"], strict=True))
             for external_id, order_id in zip(result.ids["external_id"], result.ids["id"], strict=True):
-                self.seen_orders[external_id] = _SeenOrder(order_id=order_id, placed_at=placed[external_id])
+                self.seen_orders[external_id] = _SeenOrder(
+                    order_id=order_id, placed_at=placed[external_id], created=external_id not in existing
+                )
         return {external_id: self.seen_orders[external_id] for external_id in first_lines["order_external_id"]}
 
     def _line_numbers(self, order_external_ids: pd.Series) -> pd.Series:

@@ -39,6 +39,8 @@ class Source:
     path: pathlib.Path | None = None
     frame: pd.DataFrame | None = None
     encoding: str = "utf-8-sig"
+    # Set when the file is not UTF-8 but was opened with the Windows-1252 fallback: what is wrong, and where.
+    not_utf8: UnreadableFile | None = None
 
     def chunks(self, chunk_rows: int | None = None) -> Iterator[pd.DataFrame]:
         """Frames of at most ``chunk_rows`` (default CHUNK_ROWS) rows with stripped column names and ROW_COLUMN
@@ -89,13 +91,14 @@ def open_source(path: pathlib.Path, *, latin1_fallback: bool = False) -> Source:
     if not name.lower().endswith((".csv", ".csv.gz", ".txt", ".txt.gz")):
         raise UnreadableFile(f"{name}: unsupported file type (use .csv, .csv.gz or .parquet)")
     encoding = "utf-8-sig"
+    not_utf8 = None
     line_count, bad_line, bad_byte = _scan_utf8(path)
     if bad_line is not None:
+        not_utf8 = UnreadableFile(
+            f"{name}: not UTF-8 (byte 0x{bad_byte:02X} on line {bad_line + 1}); save the file as UTF-8", row=bad_line
+        )
         if not latin1_fallback:
-            raise UnreadableFile(
-                f"{name}: not UTF-8 (byte 0x{bad_byte:02X} on line {bad_line + 1}); save the file as UTF-8",
-                row=bad_line,
-            )
+            raise not_utf8
         encoding = "cp1252"
     with _open_binary(path) as raw:
         text = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
@@ -104,7 +107,9 @@ def open_source(path: pathlib.Path, *, latin1_fallback: bool = False) -> Source:
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
             raise UnreadableFile(f"{name}: not a readable CSV file ({error})") from error
     columns = [str(column).strip() for column in header.columns]
-    return Source(name=name, columns=columns, total_rows=max(line_count - 1, 0), path=path, encoding=encoding)
+    return Source(
+        name=name, columns=columns, total_rows=max(line_count - 1, 0), path=path, encoding=encoding, not_utf8=not_utf8
+    )
 
 
 def frame_source(frame: pd.DataFrame) -> Source:

@@ -88,14 +88,14 @@ def bulk_upsert(
         cursor.execute(f"DROP TABLE IF EXISTS {stage}")
         cursor.execute(f"CREATE TEMPORARY TABLE {stage} AS SELECT {column_list} FROM {table} WHERE 1 = 0")
         if postgres:
-            _copy_into_stage(cursor, frame, fields, stage, column_list)
+            _copy_into(cursor, frame, fields, stage, column_list)
             cursor.execute(
                 f"WITH written AS ({insert} RETURNING (t.xmax = 0) AS inserted) "
                 "SELECT count(*) FILTER (WHERE inserted), count(*) FROM written"
             )
             created, written = cursor.fetchone()
         else:
-            _insert_into_stage(cursor, frame, fields, stage, column_list)
+            _insert_rows(cursor, frame, fields, stage, column_list)
             cursor.execute(
                 f"SELECT count(*) FROM {stage} s WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {key_match})"
             )
@@ -111,6 +111,24 @@ def bulk_upsert(
             ids = pd.DataFrame(cursor.fetchall(), columns=[*key, "id"])
         cursor.execute(f"DROP TABLE {stage}")
     return UpsertResult(created=created, updated=written - created, unchanged=len(frame) - written, ids=ids)
+
+
+def bulk_insert(*, model: type[models.Model], frame: pd.DataFrame) -> int:
+    """Inserts rows that cannot exist yet (their parent was created in this transaction): COPY straight into
+    the table on Postgres, executemany on SQLite. Returns the number of rows."""
+    if frame.empty:
+        return 0
+    fields = {field.attname: field for field in model._meta.concrete_fields}
+    frame = _with_defaults(frame, fields)
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    column_list = ", ".join(quote(fields[name].column) for name in frame.columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            _copy_into(cursor, frame, fields, table, column_list)
+        else:
+            _insert_rows(cursor, frame, fields, table, column_list)
+    return len(frame)
 
 
 def _merge_expression(column: str, policy: On, field: models.Field) -> str:
@@ -162,7 +180,7 @@ def _datetime_text(stamps: pd.Series, *, postgres: bool) -> pd.Series:
     return (text + "+00:00") if postgres else text
 
 
-def _copy_into_stage(cursor, frame, fields, stage: str, column_list: str) -> None:
+def _copy_into(cursor, frame, fields, table: str, column_list: str) -> None:
     prepared = _prepared(frame, fields, postgres=True)
     text_columns = [
         connection.ops.quote_name(fields[name].column)
@@ -174,16 +192,16 @@ def _copy_into_stage(cursor, frame, fields, stage: str, column_list: str) -> Non
         options += f", FORCE_NOT_NULL ({', '.join(text_columns)})"
     buffer = io.StringIO()
     prepared.to_csv(buffer, index=False, header=False)
-    with cursor.cursor.copy(f"COPY {stage} ({column_list}) FROM STDIN WITH ({options})") as copy:
+    with cursor.cursor.copy(f"COPY {table} ({column_list}) FROM STDIN WITH ({options})") as copy:
         copy.write(buffer.getvalue())
 
 
-def _insert_into_stage(cursor, frame, fields, stage: str, column_list: str) -> None:
+def _insert_rows(cursor, frame, fields, table: str, column_list: str) -> None:
     prepared = _prepared(frame, fields, postgres=False).astype(object)
     prepared = prepared.where(prepared.notna(), None)
     rows = [tuple(_plain(value) for value in row) for row in prepared.itertuples(index=False, name=None)]
     placeholders = ", ".join(["%s"] * len(prepared.columns))
-    cursor.executemany(f"INSERT INTO {stage} ({column_list}) VALUES ({placeholders})", rows)
+    cursor.executemany(f"INSERT INTO {table} ({column_list}) VALUES ({placeholders})", rows)
 
 
 def _plain(value):

@@ -100,6 +100,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--season-length", type=int, default=None, help="default: 7 for D, 52 for W, 12 for M")
     parser.add_argument("--sample", type=int, default=None, help="benchmark a seeded random sample of this many series")
+    parser.add_argument(
+        "--arima-sample",
+        type=int,
+        default=ARIMA_SUBSAMPLE,
+        help="statsforecast AutoARIMA runs on a seeded random subsample of at most this many series",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", required=True, type=Path)
     parser.add_argument("--report", required=True, type=Path)
@@ -153,14 +159,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.peer == "statsforecast":
         peers = peer_models(season_length=season_length, horizon=args.horizon)
+        all_ids = np.sort(panel["unique_id"].unique())
+        arima_ids = arima_subsample(all_ids, size=args.arima_sample, seed=args.seed)
+        arima_sampled = len(arima_ids) < len(all_ids)
         with tqdm(total=len(peers) * args.windows, desc="statsforecast", unit="window", file=sys.stderr) as bar:
             for name, model in peers.items():
                 part = panel
-                if name == "sf_AutoARIMA" and panel["unique_id"].nunique() > ARIMA_SUBSAMPLE:
-                    subsample = arima_subsample(np.sort(panel["unique_id"].unique()), seed=args.seed)
-                    part = panel[panel["unique_id"].isin(subsample)]
+                if name == "sf_AutoARIMA" and arima_sampled:
+                    part = panel[panel["unique_id"].isin(arima_ids)]
                     notes[name] = (
-                        f"random subsample of {ARIMA_SUBSAMPLE} series (seed {args.seed}); see auto[arima sample]"
+                        f"random subsample of {len(arima_ids)} series (seed {args.seed}); compare auto[arima sample]"
                     )
                 run = rolling_origin(
                     part,
@@ -169,22 +177,23 @@ def main(argv: Sequence[str] | None = None) -> int:
                     **common,
                 )
                 tables.append(run.table)
+                # a checkpoint: the rows so far, so that an interrupted long run still leaves its forecasts
+                args.output.parent.mkdir(parents=True, exist_ok=True)
+                pd.concat(tables, ignore_index=True).to_csv(args.output, index=False, date_format="%Y-%m-%d")
                 seconds[name] = run.seconds[name]
                 forecasts[name] = run.forecasts
                 failures[name] = run.failures[name]
                 notes.setdefault(name, INTERVAL_NOTES.get(name, "80% interval from statsforecast level=[80]"))
-        members = [f"sf_{member}" for member in ENSEMBLE_MEMBERS]
-        if "sf_AutoARIMA" not in notes or "subsample" not in notes["sf_AutoARIMA"]:
-            members.append("sf_AutoARIMA")
+        members = [f"sf_{member}" for member in ENSEMBLE_MEMBERS] + ([] if arima_sampled else ["sf_AutoARIMA"])
         peer_table = pd.concat(tables[1:], ignore_index=True)
         tables.append(median_ensemble(peer_table, members, name=ENSEMBLE_NAME))
         seconds[ENSEMBLE_NAME] = sum(seconds[member] for member in members)
         forecasts[ENSEMBLE_NAME] = ours.forecasts
         failures[ENSEMBLE_NAME] = 0
         notes[ENSEMBLE_NAME] = "median of " + ", ".join(members) + " (seconds: sum of the members)"
-        if "auto" in forecasters and "subsample" in notes.get("sf_AutoARIMA", ""):
-            subsample_rows = ours.table[(ours.table["model"] == "auto") & ours.table["unique_id"].isin(subsample)]
-            tables.append(subsample_rows.assign(model="auto[arima sample]"))
+        if "auto" in forecasters and arima_sampled:
+            sampled = ours.table[(ours.table["model"] == "auto") & ours.table["unique_id"].isin(arima_ids)]
+            tables.append(sampled.assign(model="auto[arima sample]"))
             notes["auto[arima sample]"] = "auto scored on the series sf_AutoARIMA ran on"
 
     table = pd.concat(tables, ignore_index=True)

@@ -111,3 +111,30 @@ def _ratio(ours: float | None, theirs: float | None) -> str:
     if ours is None or theirs is None or theirs == 0:
         return "-"
     return f"{ours / theirs:.3f}"
+
+
+def markdown_table(report: Mapping, *, ours: str = OUR_MODEL) -> str:
+    """The side-by-side table as Markdown (for docs/benchmarks.md)."""
+    models = report["models"]
+    reference = models.get(ours, {})
+    columns = ["model", "WQL", "MASE", "WAPE", "COV80", "y<q0.1", "y>q0.9", "bias", "series/s", "fails"]
+    columns += [f"{ours}/it WQL", f"{ours}/it MASE", f"{ours}/it speed"]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for name, scores in models.items():
+        cells = [
+            name,
+            _format(scores["WQL"]),
+            _format(scores["MASE"]),
+            _format(scores["WAPE"]),
+            _format(scores["COV80"]),
+            _format(scores.get("below_q0.1")),
+            _format(scores.get("above_q0.9")),
+            _format(scores["bias"]),
+            _format(scores["series_per_second"], 1),
+            str(scores["failures"]),
+            _ratio(reference.get("WQL"), scores["WQL"]),
+            _ratio(reference.get("MASE"), scores["MASE"]),
+            _ratio(reference.get("series_per_second"), scores["series_per_second"]),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -20,7 +20,7 @@ def intermittent_series(days: int, seed: int) -> np.ndarray:
     return np.where(rng.random(days) < 0.2, rng.integers(1, 6, size=days), 0).astype(float)
 
 
-ROUTES_SEASONAL = {name: ("historic_average", "seasonal_naive") for name in ("smooth", "erratic")}
+ROUTES_SEASONAL = dict.fromkeys(("smooth", "erratic"), ("historic_average", "seasonal_naive"))
 
 
 def test_it_picks_the_seasonal_model_for_a_seasonal_series():

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -52,7 +53,8 @@ def test_it_writes_the_forecast_table_and_the_report(tiny_panel, tmp_path, capsy
         assert scores["forecasts"] == 9
     assert set(report["by_class"]["auto"]) == set(report["classes"])
     printed = capsys.readouterr().out
-    assert "auto/it WQL" in printed and "seasonal_naive" in printed
+    assert "auto/it WQL" in printed
+    assert "seasonal_naive" in printed
 
     rerun = tmp_path / "again.csv"
     main([*argv[:-4], "--output", str(rerun), "--report", str(tmp_path / "again.json")])
@@ -133,3 +135,16 @@ def test_it_keeps_skus_with_enough_selling_days_in_the_first_year():
     assert len(kept) == 500
     everything = select_by_selling_days(panel, min_selling_days=20, selection_year="all")
     assert sorted(everything["unique_id"].unique()) == ["early", "late"]
+
+
+def test_it_runs_the_benchmark_without_django_or_celery():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, forecasting.bench.__main__, forecasting.engine.auto, forecasting.engine.backtest;"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'django', 'rest_framework', 'celery'}))"
+    )
+    root = Path(__file__).resolve().parents[2]
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
+    assert completed.stdout.strip() == "[]"

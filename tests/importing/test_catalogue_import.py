@@ -18,7 +18,10 @@ def test_it_imports_suppliers(merchant):
     assert (report.rows_read, report.rows_created) == (2, 2)
     widget = Supplier.objects.get(merchant=merchant, code="SUP2")
     assert (widget.name, widget.lead_time_mean_days, widget.lead_time_std_days, widget.order_cost) == (
-        "Widget Co", 7.0, 1.5, Decimal("20"),
+        "Widget Co",
+        7.0,
+        1.5,
+        Decimal("20"),
     )
     assert widget.currency == "GBP"
 
@@ -28,7 +31,11 @@ def test_it_imports_products_with_categories_and_supplier_terms(catalogue):
     assert set(Category.objects.filter(merchant=catalogue).values_list("name", flat=True)) == {"Kitchen", "Lighting"}
     mug = Product.objects.get(merchant=catalogue, sku="SKU-A")
     assert (mug.name, mug.category.name, mug.price, mug.unit_cost, mug.active) == (
-        "Blue Mug", "Kitchen", Decimal("10"), Decimal("4"), True,
+        "Blue Mug",
+        "Kitchen",
+        Decimal("10"),
+        Decimal("4"),
+        True,
     )
     assert Product.objects.get(merchant=catalogue, sku="SKU-C").active is False
     terms = SupplierProduct.objects.get(product=mug)
@@ -38,7 +45,9 @@ def test_it_imports_products_with_categories_and_supplier_terms(catalogue):
 
 
 def test_it_updates_changed_products_only(catalogue, tmp_path):
-    changed = (FIXTURES / "products.csv").read_text().replace("SKU-B,Red Mug,Kitchen,25.50", "SKU-B,Red Mug,Kitchen,27.00")
+    changed = (
+        (FIXTURES / "products.csv").read_text().replace("SKU-B,Red Mug,Kitchen,25.50", "SKU-B,Red Mug,Kitchen,27.00")
+    )
     path = tmp_path / "products.csv"
     path.write_text(changed)
 

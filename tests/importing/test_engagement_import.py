@@ -41,7 +41,11 @@ def test_it_imports_campaigns_with_products_and_categories(catalogue):
     assert (report.rows_read, report.rows_created) == (2, 2)
     spring = Campaign.objects.get(merchant=catalogue, external_id="CMP1")
     assert (spring.name, spring.starts_on, spring.ends_on, spring.discount_pct, spring.cost) == (
-        "Spring sale", dt.date(2024, 3, 1), dt.date(2024, 3, 14), Decimal("20"), Decimal("500"),
+        "Spring sale",
+        dt.date(2024, 3, 1),
+        dt.date(2024, 3, 14),
+        Decimal("20"),
+        Decimal("500"),
     )
     assert set(spring.products.values_list("sku", flat=True)) == {"SKU-A", "SKU-B"}
     lighting = Campaign.objects.get(external_id="CMP2")

@@ -36,7 +36,9 @@ def _assert_fixture_imported(merchant, report):
     assert Order.objects.filter(merchant=merchant).count() == 6
     assert OrderLine.objects.filter(merchant=merchant).count() == 9
     assert set(Customer.objects.filter(merchant=merchant).values_list("external_id", flat=True)) == {
-        "17850", "12583", "15311",
+        "17850",
+        "12583",
+        "15311",
     }
     assert Product.objects.filter(merchant=merchant).count() == 8
 
@@ -49,7 +51,9 @@ def test_it_imports_invoice_lines_with_counted_skips(merchant):
     assert order.kind == Order.Kind.SALE
     assert order.customer.external_id == "17850"
     assert order.placed_at == dt.datetime(2010, 12, 1, 8, 26, tzinfo=dt.UTC)
-    lines = list(order.lines.order_by("line_number").values_list("line_number", "product__sku", "quantity", "unit_price"))
+    lines = list(
+        order.lines.order_by("line_number").values_list("line_number", "product__sku", "quantity", "unit_price")
+    )
     assert lines == [(1, "71053", 6, Decimal("3.3900")), (2, "85123A", 6, Decimal("2.5500"))]
 
 
@@ -138,5 +142,7 @@ def test_it_continues_invoices_across_chunks(merchant, monkeypatch):
 
     _assert_fixture_imported(merchant, report)
     assert list(
-        OrderLine.objects.filter(order__external_id="536370").order_by("line_number").values_list("product__sku", flat=True)
+        OrderLine.objects.filter(order__external_id="536370")
+        .order_by("line_number")
+        .values_list("product__sku", flat=True)
     ) == ["22727", "22728"]

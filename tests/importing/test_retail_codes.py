@@ -7,13 +7,40 @@ from ecomforecast.importing.retail_codes import is_bad_debt_adjustment, is_cance
 
 def test_it_gives_each_bookkeeping_code_its_reason():
     codes = pd.Series(
-        ["POST", "DOT", "C2", "M", "m", "ADJUST2", "B", "BANK CHARGES", "AMAZONFEE", "CRUK", "D",
-         "gift_0001_20", "TEST001", "S", "PADS"]
+        [
+            "POST",
+            "DOT",
+            "C2",
+            "M",
+            "m",
+            "ADJUST2",
+            "B",
+            "BANK CHARGES",
+            "AMAZONFEE",
+            "CRUK",
+            "D",
+            "gift_0001_20",
+            "TEST001",
+            "S",
+            "PADS",
+        ]
     )
     assert non_product_reason(codes).tolist() == [
-        "postage", "postage", "postage", "manual adjustment", "manual adjustment", "manual adjustment",
-        "bad debt adjustment", "bank charges", "marketplace fee", "commission", "discount", "gift voucher",
-        "test", "sample", "pricing placeholder",
+        "postage",
+        "postage",
+        "postage",
+        "manual adjustment",
+        "manual adjustment",
+        "manual adjustment",
+        "bad debt adjustment",
+        "bank charges",
+        "marketplace fee",
+        "commission",
+        "discount",
+        "gift voucher",
+        "test",
+        "sample",
+        "pricing placeholder",
     ]
 
 

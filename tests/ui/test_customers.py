@@ -39,10 +39,10 @@ def test_it_lists_customers_with_orders_last_order_and_net_revenue(owner_client,
 
     rows = {customer.external_id: customer for customer in response.context["page"].object_list}
     assert set(rows) == {"LOYAL", "NEW"}
-    assert rows["LOYAL"].orders_count == 2
-    assert rows["LOYAL"].revenue == Decimal("40.00")
-    assert rows["LOYAL"].last_order_at == dt.datetime(2024, 2, 6, 15, tzinfo=dt.UTC)
-    assert rows["NEW"].orders_count == 0
+    assert rows["LOYAL"].figures.orders_count == 2
+    assert rows["LOYAL"].figures.revenue == Decimal("40.00")
+    assert rows["LOYAL"].figures.last_order_at == dt.datetime(2024, 2, 6, 15, tzinfo=dt.UTC)
+    assert rows["NEW"].figures.orders_count == 0
     html = response.content.decode()
     assert "40.00" in html
     assert "RIVAL-CUSTOMER" not in html
@@ -95,3 +95,22 @@ def test_it_answers_another_merchants_customer_with_404(owner_client, other_merc
     foreign = CustomerFactory(merchant=other_merchant)
 
     assert owner_client.get(reverse("customer-detail", args=[foreign.pk])).status_code == 404
+
+
+def test_it_sorts_customers_by_net_revenue_or_orders_leaving_cancelled_orders_out(owner_client, merchant):
+    big_spender, frequent, cancelled_only = (
+        CustomerFactory(merchant=merchant, external_id=external_id) for external_id in ("BIG", "FREQ", "CANC")
+    )
+    _order(big_spender, day=1, quantity=10)
+    for day in (2, 3, 4):
+        _order(frequent, day=day, quantity=1)
+    cancelled = _order(cancelled_only, day=5, quantity=100)
+    cancelled.status = Order.Status.CANCELLED
+    cancelled.save()
+
+    by_revenue = owner_client.get(reverse("customer-list"), {"sort": "revenue"}).context["page"].object_list
+    by_orders = owner_client.get(reverse("customer-list"), {"sort": "orders"}).context["page"].object_list
+
+    assert [c.external_id for c in by_revenue] == ["BIG", "FREQ", "CANC"]
+    assert [c.figures.revenue for c in by_revenue] == [Decimal("100.00"), Decimal("30.00"), None]
+    assert [c.external_id for c in by_orders] == ["FREQ", "BIG", "CANC"]

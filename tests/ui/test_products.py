@@ -46,8 +46,8 @@ def test_it_lists_the_merchants_products_with_units_sold_and_stock(owner_client,
     html = response.content.decode()
     rows = {product.sku: product for product in response.context["page"].object_list}
     assert set(rows) == {"MUG-1", "TEA-9"}
-    assert (rows["MUG-1"].units_sold, rows["MUG-1"].on_hand) == (3, 31)
-    assert rows["TEA-9"].units_sold is None
+    assert (rows["MUG-1"].figures.units_sold, rows["MUG-1"].figures.on_hand) == (3, 31)
+    assert rows["TEA-9"].figures.units_sold is None
     assert "2 products." in html
     assert "Blue mug" in html
     assert "RIVAL-7" not in html
@@ -142,3 +142,17 @@ def test_it_answers_another_merchants_product_with_404(owner_client, other_merch
     foreign = ProductFactory(merchant=other_merchant)
 
     assert owner_client.get(reverse("product-detail", args=[foreign.pk])).status_code == 404
+
+
+def test_it_sorts_by_last_sale_leaving_cancelled_orders_out(owner_client, merchant):
+    early, late, never = (ProductFactory(merchant=merchant, sku=sku) for sku in ("EARLY", "LATE", "NEVER"))
+    _sell(early, quantity=1, day=1)
+    _sell(late, quantity=1, day=9)
+    cancelled = _sell(never, quantity=1, day=20).order
+    cancelled.status = Order.Status.CANCELLED
+    cancelled.save()
+
+    page = owner_client.get(reverse("product-list"), {"sort": "recent"}).context["page"]
+
+    assert [p.sku for p in page.object_list] == ["LATE", "EARLY", "NEVER"]
+    assert page.object_list[2].figures.units_sold is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import sys
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
@@ -30,7 +31,7 @@ class Command(BaseCommand):
             raise CommandError(f"no merchant with slug {merchant!r}") from error
         if fmt is not None and fmt not in KINDS[kind]:
             raise CommandError(f"--format {fmt} does not import {kind}; use one of {', '.join(KINDS[kind])}")
-        bar = tqdm(unit=" rows", unit_scale=True, disable=no_progress, file=self.stderr._out)
+        bar = tqdm(unit=" rows", unit_scale=True, disable=no_progress, file=sys.stderr)
 
         def progress(done: int, total: int | None) -> None:
             bar.total = total

@@ -1,0 +1,26 @@
+"""Customer purchase behaviour: BTYD models, spend and CLV, RFM segments, a calibrated discriminative model
+and their time-split evaluation. Pure numpy/scipy/pandas/scikit-learn; see docs/customer_models.md."""
+
+from __future__ import annotations
+
+from forecasting.engine.customer.btyd import BetaGeoModel, ParetoNBDModel, RepeatPurchaseData
+from forecasting.engine.customer.calibration import ProbabilityCalibrator
+from forecasting.engine.customer.discriminative import PurchaseClassifier
+from forecasting.engine.customer.features import behaviour_features, holdout_outcomes, repeat_purchase_summary
+from forecasting.engine.customer.rfm import SEGMENTS, rfm_segments
+from forecasting.engine.customer.spend import GammaGammaModel, customer_lifetime_value
+
+__all__ = [
+    "SEGMENTS",
+    "BetaGeoModel",
+    "GammaGammaModel",
+    "ParetoNBDModel",
+    "ProbabilityCalibrator",
+    "PurchaseClassifier",
+    "RepeatPurchaseData",
+    "behaviour_features",
+    "customer_lifetime_value",
+    "holdout_outcomes",
+    "repeat_purchase_summary",
+    "rfm_segments",
+]
