@@ -13,8 +13,8 @@ from django.shortcuts import get_object_or_404
 from django.views.generic import TemplateView
 
 from customers.models import Customer, Order
-from customers.selectors import customer_list, order_list
-from ecomforecast.charts import AMOUNT, net_revenue_expression, order_values_figure
+from customers.selectors import AMOUNT, customer_list, net_revenue_expression, order_list
+from ecomforecast.charts import order_values_figure
 from ecomforecast.models import Merchant
 from ecomforecast.views import MerchantPageMixin
 

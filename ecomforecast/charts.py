@@ -13,14 +13,13 @@ from decimal import Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from django.db.models import Case, DecimalField, ExpressionWrapper, F, IntegerField, Sum, When
+from django.db.models import Sum
 from django.db.models.functions import TruncDate
 
-from customers.models import Order, OrderLine
+from customers.selectors import counted_lines, net_revenue_expression, net_units_expression
 from ecomforecast.models import Merchant
 from inventory.models import Product, StockLevel
 
-AMOUNT = DecimalField(max_digits=20, decimal_places=4)
 BRAND_BLUE = "#1f5fbf"
 REVENUE_GREEN = "#1c9a6c"
 STOCK_ORANGE = "#d9822b"
@@ -43,35 +42,6 @@ class SalesPoint:
     period: dt.date
     units: int
     revenue: Decimal
-
-
-def _line_value(lines: str):
-    return ExpressionWrapper(
-        F(f"{lines}quantity") * F(f"{lines}unit_price") - F(f"{lines}discount"), output_field=AMOUNT
-    )
-
-
-def net_units_expression(lines: str = "") -> Case:
-    """Units sold, with returned units subtracted; `lines` is the path to the order lines ("" on OrderLine)."""
-    return Case(
-        When(**{f"{lines}kind": OrderLine.Kind.RETURN}, then=-F(f"{lines}quantity")),
-        default=F(f"{lines}quantity"),
-        output_field=IntegerField(),
-    )
-
-
-def net_revenue_expression(lines: str = "") -> Case:
-    """Line value after discount, with returned lines subtracted; `lines` as in net_units_expression."""
-    return Case(
-        When(**{f"{lines}kind": OrderLine.Kind.RETURN}, then=-_line_value(lines)),
-        default=_line_value(lines),
-        output_field=AMOUNT,
-    )
-
-
-def counted_lines(*, merchant: Merchant):
-    """Order lines that count as demand: a cancelled order sold nothing."""
-    return OrderLine.objects.filter(merchant=merchant).exclude(order__status=Order.Status.CANCELLED)
 
 
 def sales_over_time(*, merchant: Merchant, freq: Frequency, product: Product | None = None) -> list[SalesPoint]:

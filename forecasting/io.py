@@ -1,8 +1,9 @@
 """ORM rows <-> the engine's arrays: daily demand per SKU, and forecasts back into rows.
 
-Demand is units sold per merchant-local day, net of returns and cancellations booked that day (clipped at zero, so
-a bulk order cancelled the same day nets to nothing). Days on which the merchant recorded no stock (on_hand <= 0)
-and sold nothing are censored: the engine sees NaN there, not a zero that would teach it that nobody wanted the item.
+Demand is units sold per merchant-local day (cancelled orders sold nothing), net of returns and cancellation
+documents booked that day, clipped at zero (a bulk order cancelled the same day nets to nothing). Days on which
+the merchant recorded no stock (on_hand <= 0) and sold nothing are censored: the engine sees NaN there, not a
+zero that would teach it that nobody wanted the item.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from django.db.models import Case, F, IntegerField, Sum, Value, When
+from django.db.models import Case, Sum, Value, When
 from django.db.models.functions import TruncDate
 
 from customers.models import OrderLine
+from customers.selectors import counted_lines, net_units_expression
 from ecomforecast.models import Merchant
 from forecasting.engine.base import Forecast
 from inventory.models import StockLevel
@@ -41,7 +43,8 @@ def products_with_sales(*, merchant: Merchant, cutoff: dt.date) -> list[int]:
     tz = zoneinfo.ZoneInfo(merchant.timezone)
     end = dt.datetime.combine(cutoff + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
     return list(
-        OrderLine.objects.filter(merchant=merchant, kind=OrderLine.Kind.SALE, placed_at__lt=end)
+        counted_lines(merchant=merchant)
+        .filter(kind=OrderLine.Kind.SALE, placed_at__lt=end)
         .values_list("product_id", flat=True)
         .distinct()
         .order_by("product_id")
@@ -52,14 +55,14 @@ def demand_series(*, merchant: Merchant, product_ids: Sequence[int], cutoff: dt.
     """Daily net demand of each product from its first sale to the cutoff, in the merchant's time zone."""
     tz = zoneinfo.ZoneInfo(merchant.timezone)
     end = dt.datetime.combine(cutoff + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
-    signed_units = Case(
-        When(kind=OrderLine.Kind.RETURN, then=-F("quantity")), default=F("quantity"), output_field=IntegerField()
-    )
     rows = (
-        OrderLine.objects.filter(merchant=merchant, product_id__in=product_ids, placed_at__lt=end)
+        counted_lines(merchant=merchant)
+        .filter(product_id__in=product_ids, placed_at__lt=end)
         .annotate(day=TruncDate("placed_at", tzinfo=tz))
         .values("product_id", "day")
-        .annotate(units=Sum(signed_units), sold=Sum(Case(When(kind=OrderLine.Kind.SALE, then=Value(1)), default=0)))
+        .annotate(
+            units=Sum(net_units_expression()), sold=Sum(Case(When(kind=OrderLine.Kind.SALE, then=Value(1)), default=0))
+        )
         .order_by()
     )
     by_product: dict[int, list[tuple[dt.date, int, int]]] = {}

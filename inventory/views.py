@@ -11,16 +11,8 @@ from django.shortcuts import get_object_or_404
 from django.views.generic import TemplateView
 
 from customers.models import Order, OrderLine
-from customers.selectors import order_line_list
-from ecomforecast.charts import (
-    Frequency,
-    counted_lines,
-    net_revenue_expression,
-    net_units_expression,
-    product_sales_figure,
-    sales_over_time,
-    stock_history,
-)
+from customers.selectors import counted_lines, net_revenue_expression, net_units_expression, order_line_list
+from ecomforecast.charts import Frequency, product_sales_figure, sales_over_time, stock_history
 from ecomforecast.models import Merchant
 from ecomforecast.views import MerchantPageMixin
 from inventory.models import Product, StockLevel

@@ -142,3 +142,14 @@ def test_it_falls_back_on_the_series_the_engine_breaks_on(merchant, shop, monkey
 def test_it_stores_model_info_as_strict_json():
     info = {"alpha": np.float64(0.3), "aicc": float("nan"), "orders": np.array([1, 0, 1]), "bounds": (float("inf"), 2)}
     assert services._jsonable(info) == {"alpha": 0.3, "aicc": None, "orders": [1, 0, 1], "bounds": [None, 2]}
+
+
+def test_it_counts_no_demand_for_a_cancelled_order(merchant):
+    product = ProductFactory(merchant=merchant)
+    _sell(merchant, product, START, 3)
+    _sell(merchant, product, START + dt.timedelta(days=1), 50)
+    Order.objects.filter(lines__quantity=50).update(status=Order.Status.CANCELLED)
+
+    (series,) = io.demand_series(merchant=merchant, product_ids=[product.pk], cutoff=START + dt.timedelta(days=1))
+
+    np.testing.assert_array_equal(series.values, [3, 0])
