@@ -156,8 +156,8 @@ def verdict(
         equal_or_better = ours.fill_rate >= baseline.fill_rate - 1e-9
         met = reduction >= INVENTORY_REDUCTION_TARGET and equal_or_better
         lines.append(
-            f"average inventory value {reduction:+.1%} below {label} (fill {ours.fill_rate:.1%} vs "
-            f"{baseline.fill_rate:.1%}) - target of {INVENTORY_REDUCTION_TARGET:.0%} at an equal or better fill rate "
-            f"{'met' if met else 'NOT met'}"
+            f"average inventory value {abs(reduction):.1%} {'below' if reduction >= 0 else 'ABOVE'} {label} "
+            f"(fill {ours.fill_rate:.1%} vs {baseline.fill_rate:.1%}) - {INVENTORY_REDUCTION_TARGET:.0%} below at an "
+            f"equal or better fill rate {'met' if met else 'NOT met'}"
         )
     return "\n".join(lines)
