@@ -5,6 +5,8 @@ Training never sees the period it will be judged on. For a cutoff c and horizon 
   with the customer's purchases in the h days after its snapshot, so every label ends by c - h;
 - calibration rows: features at c - h, labelled with purchases in [c - h, c): the isotonic or Platt calibrator
   and the count-scale factor are fitted here, on data the booster did not train on;
+- with calibration_window="seasonal" the calibration snapshot is c - 365 days instead (the same season one year
+  earlier) and the training snapshots move to c - h - k * step; it lost on our tuning split, so it is not the default;
 - prediction: features at c.
 The classifier gives P(at least one purchase in the next h days); churn risk over M days is 1 - P(purchase in
 the next M days) from a model fitted with horizon M. A Poisson-loss booster on the same features gives the
@@ -50,8 +52,6 @@ class PurchaseClassifier:
         calibration_window: str = "latest",
         seed: int = 0,
     ) -> None:
-        if calibration_window not in CALIBRATION_WINDOWS:
-            raise ValueError(f"calibration_window must be one of {CALIBRATION_WINDOWS}")
         self.calibration_window = calibration_window
         self.btyd_features = btyd_features
         self.seasonal_snapshot = seasonal_snapshot
@@ -122,6 +122,8 @@ class PurchaseClassifier:
         return training, calibration_cutoff
 
     def fit(self, transactions: pd.DataFrame, events: pd.DataFrame | None = None, *, cutoff) -> PurchaseClassifier:
+        if self.calibration_window not in CALIBRATION_WINDOWS:
+            raise ValueError(f"calibration_window must be one of {CALIBRATION_WINDOWS}")
         cutoff = pd.Timestamp(cutoff)
         frame = validate_transactions(transactions)
         frame = frame[frame["timestamp"] < cutoff]
