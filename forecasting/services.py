@@ -10,7 +10,7 @@ import math
 import time
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -134,11 +134,16 @@ def forecast_chunk_execute(*, chunk_id: int) -> ForecastChunk:
         season_length=config.get("season_length", 7), n_paths=config.get("n_paths", 500), seed=config.get("seed", 0)
     )
     outcomes = _forecast_guarded(forecaster, [item.values for item in history], run.horizon)
+
+    first_day = run.data_cutoff + dt.timedelta(days=1)
+    value_rows = [
+        io.forecast_value_rows(forecast=outcome.forecast, first_day=first_day, cumulative_levels=CUMULATIVE_QUANTILES)
+        for outcome in outcomes
+    ]
+    fallbacks = sum(bool(outcome.fallbacks) for outcome in outcomes)
     engine_seconds = time.perf_counter() - started
 
     started = time.perf_counter()
-    first_day = run.data_cutoff + dt.timedelta(days=1)
-    fallbacks = 0
     with transaction.atomic():
         results = ForecastResult.objects.bulk_create(
             [
@@ -164,20 +169,8 @@ def forecast_chunk_execute(*, chunk_id: int) -> ForecastChunk:
             unique_fields=["run", "product"],
             update_fields=["model", "demand_class", "metrics", "fallback", "fallback_reason", "explanation"],
         )
-        values = []
-        for result, outcome in zip(results, outcomes, strict=True):
-            fallbacks += bool(outcome.fallbacks)
-            for row in io.forecast_value_rows(
-                forecast=outcome.forecast, first_day=first_day, cumulative_levels=CUMULATIVE_QUANTILES
-            ):
-                values.append(ForecastValue(merchant=run.merchant, result=result, **row))
-        ForecastValue.objects.bulk_create(
-            values,
-            batch_size=5000,
-            update_conflicts=True,
-            unique_fields=["result", "date"],
-            update_fields=["mean", "p10", "p50", "p90", "quantiles", "cumulative"],
-        )
+        values = [(result.pk, row) for result, rows in zip(results, value_rows, strict=True) for row in rows]
+        _values_replace(merchant_id=run.merchant_id, result_ids=[result.pk for result in results], values=values)
         write_seconds = time.perf_counter() - started
         chunk.status = ForecastChunk.Status.SUCCEEDED
         chunk.error = ""
@@ -186,6 +179,43 @@ def forecast_chunk_execute(*, chunk_id: int) -> ForecastChunk:
         chunk.save(update_fields=["status", "error", "finished_at", "timings"])
         _run_advance(run.pk, series=len(history), fallbacks=fallbacks)
     return chunk
+
+
+VALUE_COLUMNS = ("merchant_id", "result_id", "date", "mean", "p10", "p50", "p90", "quantiles", "cumulative")
+
+
+def _values_replace(*, merchant_id: int, result_ids: list[int], values: list[tuple[int, dict]]) -> None:
+    """The chunk's daily values replace whatever an earlier attempt of the chunk wrote (same transaction).
+
+    On Postgres the rows are streamed with COPY: with bulk INSERTs, writing was most of a run's time.
+    """
+    ForecastValue.objects.filter(result_id__in=result_ids).delete()
+    if connection.vendor != "postgresql":
+        ForecastValue.objects.bulk_create(
+            (ForecastValue(merchant_id=merchant_id, result_id=result_id, **row) for result_id, row in values),
+            batch_size=2000,
+        )
+        return
+    quote = connection.ops.quote_name
+    statement = (
+        f"COPY {quote(ForecastValue._meta.db_table)} ({', '.join(quote(column) for column in VALUE_COLUMNS)}) "
+        "FROM STDIN"
+    )
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for result_id, row in values:
+            copy.write_row(
+                (
+                    merchant_id,
+                    result_id,
+                    row["date"],
+                    row["mean"],
+                    row["p10"],
+                    row["p50"],
+                    row["p90"],
+                    json.dumps(row["quantiles"]),
+                    json.dumps(row["cumulative"]),
+                )
+            )
 
 
 def _forecast_guarded(forecaster: AutoForecaster, series: list, horizon: int) -> list[AutoResult]:
