@@ -143,8 +143,8 @@ def accuracy_figure(*, mase: list[float], wape: list[float]) -> dict:
 
 
 def model_mix_figure(*, classes: list[dict]) -> dict:
-    """SKUs per chosen model, stacked per demand class."""
-    models = sorted({model for klass in classes for model in klass["model_mix"]})
+    """SKUs per underlying model (an ensemble's members share its SKU), stacked per demand class."""
+    models = sorted({model for klass in classes for model in klass["member_mix"]})
     names = [klass["demand_class"] for klass in classes]
     return {
         "data": [
@@ -152,7 +152,7 @@ def model_mix_figure(*, classes: list[dict]) -> dict:
                 "type": "bar",
                 "name": model,
                 "x": names,
-                "y": [klass["model_mix"].get(model, 0) for klass in classes],
+                "y": [klass["member_mix"].get(model, 0) for klass in classes],
             }
             for model in models
         ],

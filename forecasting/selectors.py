@@ -57,7 +57,7 @@ def forecast_summary(*, merchant: Merchant, run: ForecastRun, worst: int = 10) -
     """Backtest accuracy by demand class, the model mix per class, and the SKUs the engine forecasts worst."""
     rows = list(
         ForecastResult.objects.filter(merchant=merchant, run=run).values(
-            "product__sku", "product__name", "model", "demand_class", "metrics", "fallback"
+            "product__sku", "product__name", "model", "demand_class", "metrics", "fallback", "explanation__members"
         )
     )
     by_class: dict[str, list[dict]] = defaultdict(list)
@@ -75,6 +75,7 @@ def forecast_summary(*, merchant: Merchant, run: ForecastRun, worst: int = 10) -
                 "median_wape": statistics.median(wape) if wape else None,
                 "fallbacks": sum(row["fallback"] for row in members),
                 "model_mix": dict(Counter(row["model"] for row in members).most_common()),
+                "member_mix": _member_mix(members),
             }
         )
     scored = [row for row in rows if "mase" in row["metrics"]]
@@ -98,3 +99,13 @@ def forecast_summary(*, merchant: Merchant, run: ForecastRun, worst: int = 10) -
             for row in scored[:worst]
         ],
     }
+
+
+def _member_mix(rows: list[dict]) -> dict[str, float]:
+    """SKUs per underlying model, an ensemble of k models counting 1/k for each of its members."""
+    mix: Counter[str] = Counter()
+    for row in rows:
+        members = row["explanation__members"] or [row["model"]]
+        for member in members:
+            mix[member] += 1 / len(members)
+    return dict(mix.most_common())

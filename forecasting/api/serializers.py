@@ -56,7 +56,10 @@ class ClassSummarySerializer(serializers.Serializer):
     median_mase = serializers.FloatField(allow_null=True)
     median_wape = serializers.FloatField(allow_null=True)
     fallbacks = serializers.IntegerField()
-    model_mix = serializers.DictField(child=serializers.IntegerField())
+    model_mix = serializers.DictField(child=serializers.IntegerField(), help_text="SKUs per chosen model or ensemble")
+    member_mix = serializers.DictField(
+        child=serializers.FloatField(), help_text="SKUs per underlying model; an ensemble of k counts 1/k per member"
+    )
 
 
 class WorstSkuSerializer(serializers.Serializer):

@@ -12,19 +12,25 @@ For a panel of series that end on the same date, AutoForecaster
    Saturdays) are treated as missing and forecast as zero;
 3. backtests every candidate on the last ``n_windows`` windows of ``h`` periods of the training data only, all
    series of a class in one vectorised call per candidate and window;
-4. turns each candidate's backtest into quantiles by conformal calibration on ratios: the quantiles of
-   actual / forecast over the backtest points, shrunk towards the same ratios pooled over the series' class
-   (``calibration_prior`` points of weight), give quantile = forecast x ratio quantile. Ratios rather than
-   differences keep the forecast's weekly shape in the intervals and give zero-width intervals on closed days;
-5. picks per series the candidate with the lowest weighted quantile loss of those calibrated quantiles plus
-   its scaled absolute error (``selection="wql"``; ratios absorb a constant bias, so WQL alone would not see a
-   forecast that is twice too high), or by absolute error only (``selection="mase"``, the default when no
-   quantiles are asked for); with ``top_k > 1`` the forecast is the median of the ``top_k`` best candidates;
+4. calibrates quantiles conformally on ratios actual / forecast, so that quantile = forecast x ratio quantile.
+   Ratios rather than differences keep the forecast's weekly shape in the intervals and give zero-width intervals
+   on closed days. ``calibration="history"`` (default) takes the ratios of each day of the last
+   ``history_periods`` to the seasonally adjusted mean of the ``history_window`` days before it: a year of
+   evidence per SKU, where the backtest has a few dozen points (``"backtest"`` uses the backtest's own ratios,
+   ``"both"`` the union). Each row's ratio quantiles are shrunk towards the ratios pooled over its class with
+   ``calibration_prior`` points of weight;
+5. scores every candidate per series by the weighted quantile loss of its calibrated backtest quantiles plus its
+   scaled absolute error (``selection="wql"``; ratios calibrated on the backtest itself would absorb a constant
+   bias), or by absolute error only (``selection="mase"``, also used when no quantiles are asked for);
+   ``selection_prior`` adds that multiple of the class's mean score, to damp noisy per-series choices. The
+   forecast is the median of the ``top_k`` best candidates (default 3; 1 picks the single best);
 6. refits the chosen candidates on the whole series and returns the mean, the calibrated quantiles and sample
-   paths (forecast x ratios drawn from the same calibration, independently per step).
+   paths (forecast x ratios drawn from the same calibration, independently per step, so paths carry no
+   correlation between days).
 
 A candidate that fails on a series is replaced there by seasonal naive and the fallback is recorded; a series
 too short to backtest gets its class's first candidate, calibrated with the pooled ratios of its class.
+Covariates are not used: every candidate is a univariate model.
 """
 
 from __future__ import annotations
@@ -351,10 +357,13 @@ def _draw(values: np.ndarray, rng: np.random.Generator, shape: tuple[int, int]) 
     return values[rng.integers(0, values.size, size=shape)]
 
 
-def seasonal_index(panel: np.ndarray, season_length: int, *, seasons: int, prior: float) -> np.ndarray:
+def seasonal_index(
+    panel: np.ndarray, season_length: int, *, seasons: int, prior: float, cycle_prior: float = 8.0
+) -> np.ndarray:
     """(n, m) multiplicative seasonal index of right-aligned rows, mean 1; column j is the position of the
     j-th future period modulo m. Each row's profile over its last `seasons` seasons is shrunk towards the panel's
-    (weight nonzero / (nonzero + prior)); rows without sales take the panel's profile."""
+    with weight nonzero / (nonzero + prior) x cycles / (cycles + cycle_prior), where cycles is the number of
+    values seen at the rarest position; rows without sales take the panel's profile."""
     n = len(panel)
     if season_length <= 1 or n == 0:
         return np.ones((n, max(season_length, 1)))
@@ -379,7 +388,10 @@ def seasonal_index(panel: np.ndarray, season_length: int, *, seasons: int, prior
         panel_profile = np.sum(np.nan_to_num(own) * weights[:, None], axis=0) / weights.sum()
     else:
         panel_profile = np.ones(season_length)
-    shrink = (weights / (weights + prior))[:, None]
+    # a row's own profile is trusted with its sales and with the seasons it has seen: a weekly series with three
+    # years holds three values per week of the year, too few to tell its seasonality from its noise
+    cycles = counts.min(axis=1)
+    shrink = (weights / (weights + prior) * cycles / (cycles + cycle_prior))[:, None]
     index = shrink * np.nan_to_num(own) + (1 - shrink) * panel_profile[None, :]
     return index / np.maximum(index.mean(axis=1, keepdims=True), 1e-12)
 

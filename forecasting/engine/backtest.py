@@ -49,10 +49,9 @@ def period_of(freq: str) -> pd.DateOffset | pd.Timedelta:
 def cutoff_dates(last_date: pd.Timestamp, *, horizon: int, n_windows: int, step: int, freq: str) -> list[pd.Timestamp]:
     """The cutoff dates statsforecast's cross_validation(h, n_windows, step_size) uses for a panel ending last_date."""
     period = period_of(freq)
-    cutoff_positions(horizon + (n_windows - 1) * step + 1, horizon=horizon, n_windows=n_windows, step=step)
-    return [
-        pd.Timestamp(last_date - (horizon + (n_windows - 1 - window) * step) * period) for window in range(n_windows)
-    ]
+    last = horizon + (n_windows - 1) * step
+    positions = cutoff_positions(last + 1, horizon=horizon, n_windows=n_windows, step=step)
+    return [pd.Timestamp(last_date - (last - position) * period) for position in positions]
 
 
 @dataclass(frozen=True)

@@ -148,3 +148,24 @@ def test_it_runs_the_benchmark_without_django_or_celery():
     root = Path(__file__).resolve().parents[2]
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
     assert completed.stdout.strip() == "[]"
+
+
+@pytest.mark.shared_data
+def test_it_prepares_the_issue_panel_from_the_shared_online_retail_files(shared_data):
+    files = [
+        shared_data / "online_retail_2009_2010" / "online_retail_II_2009_2010.parquet",
+        shared_data / "online_retail_2010_2011" / "online_retail.parquet",
+    ]
+    panel = select_by_selling_days(
+        online_retail_panel(read_online_retail(files)), min_selling_days=20, selection_year="first"
+    )
+    assert panel["unique_id"].nunique() == 2718
+    assert panel["ds"].min() == pd.Timestamp("2009-12-01")
+    assert panel["ds"].max() == pd.Timestamp("2011-12-09")
+    assert (panel["y"] >= 0).all()
+    assert not panel.duplicated(["unique_id", "ds"]).any()
+    assert not panel["unique_id"].isin(["POST", "DOT", "M", "BANK CHARGES", "AMAZONFEE"]).any()
+    # every series runs without gaps to the panel's last day
+    spans = panel.groupby("unique_id")["ds"].agg(["min", "max", "size"])
+    assert (spans["max"] == pd.Timestamp("2011-12-09")).all()
+    assert ((spans["max"] - spans["min"]).dt.days + 1 == spans["size"]).all()

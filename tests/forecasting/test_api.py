@@ -60,6 +60,7 @@ def test_it_summarises_accuracy_by_demand_class(api_client, forecast_run):
     (klass,) = body["classes"]
     assert klass["series"] == 1
     assert sum(klass["model_mix"].values()) == 1
+    assert sum(klass["member_mix"].values()) == pytest.approx(1.0)
 
 
 def test_it_hides_other_merchants_runs(other_api_client, forecast_run):
