@@ -343,7 +343,12 @@ class AutoForecaster:
                 _draw(own, rng, (self.n_paths, len(mean))),
                 _draw(pool, rng, (self.n_paths, len(mean))),
             )
-            paths = mean[None, :] * draws
+            # A ratio learnt where a backtest forecast was near zero can reach the thousands; a path day above both
+            # the series' largest day ever and the day's top calibrated quantile is such an artefact, not demand.
+            ceiling = np.maximum(
+                float(np.max(series)) if series.size else 0.0, quantiles.max(axis=0) if levels else mean
+            )
+            paths = np.minimum(mean[None, :] * draws, ceiling[None, :])
         return Forecast(mean=mean, quantile_levels=levels, quantiles=quantiles, paths=paths, info={})
 
 

@@ -129,3 +129,13 @@ def test_it_shrinks_each_seasonal_profile_towards_the_panel():
     # the sparse row (one sale) is pulled almost entirely onto the rich row's profile
     assert np.abs(index[1] - index[0]).max() < 0.5
     assert index[0, 5] == 0.0
+
+
+def test_it_keeps_sample_paths_below_the_largest_day_and_top_quantile():
+    rng = np.random.default_rng(3)
+    lumpy = np.where(rng.random(300) < 0.1, rng.integers(1, 40, 300), 0).astype(float)
+    lumpy[-60:-50] = 0.0
+    (result,) = AutoForecaster(n_paths=500, seed=1).forecast([lumpy], 28, quantiles=(0.1, 0.5, 0.9))
+    ceiling = np.maximum(lumpy.max(), result.forecast.quantiles.max(axis=0))
+    assert np.all(result.forecast.paths <= ceiling[None, :] + 1e-9)
+    assert np.all(result.forecast.paths >= 0)
