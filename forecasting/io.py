@@ -55,7 +55,7 @@ def demand_series(*, merchant: Merchant, product_ids: Sequence[int], cutoff: dt.
     """Daily net demand of each product from its first sale to the cutoff, in the merchant's time zone."""
     tz = zoneinfo.ZoneInfo(merchant.timezone)
     end = dt.datetime.combine(cutoff + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
-    rows = (
+    rows = list(
         counted_lines(merchant=merchant)
         .filter(product_id__in=product_ids, placed_at__lt=end)
         .annotate(day=TruncDate("placed_at", tzinfo=tz))
@@ -63,32 +63,44 @@ def demand_series(*, merchant: Merchant, product_ids: Sequence[int], cutoff: dt.
         .annotate(
             units=Sum(net_units_expression()), sold=Sum(Case(When(kind=OrderLine.Kind.SALE, then=Value(1)), default=0))
         )
-        .order_by()
+        .values_list("product_id", "day", "units", "sold")
+        .order_by("product_id", "day")
     )
-    by_product: dict[int, list[tuple[dt.date, int, int]]] = {}
-    for row in rows.iterator(chunk_size=20_000):
-        by_product.setdefault(row["product_id"], []).append((row["day"], row["units"], row["sold"]))
     stockouts = _stockout_days(merchant=merchant, product_ids=product_ids, cutoff=cutoff)
+    if not rows:
+        return []
+    products = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+    days = np.fromiter((row[1].toordinal() for row in rows), dtype=np.int64, count=len(rows))
+    units = np.fromiter((row[2] for row in rows), dtype=float, count=len(rows))
+    sold = np.fromiter((row[3] for row in rows), dtype=np.int64, count=len(rows)) > 0
+    bounds = np.flatnonzero(np.diff(products)) + 1
+    first_rows = np.concatenate([[0], bounds])
+    last_rows = np.concatenate([bounds, [len(rows)]])
+    by_product = {int(products[first]): (first, last) for first, last in zip(first_rows, last_rows, strict=True)}
+    cutoff_ordinal = cutoff.toordinal()
 
     series: list[DemandSeries] = []
     for product_id in product_ids:
-        days = by_product.get(product_id, [])
-        sale_days = [day for day, _units, sold in days if sold]
-        if not sale_days:
+        if product_id not in by_product:
             continue
-        start = min(sale_days)
-        values = np.zeros((cutoff - start).days + 1)
-        for day, units, _sold in days:
-            if day >= start:
-                values[(day - start).days] += units
+        first, last = by_product[product_id]
+        sale_days = days[first:last][sold[first:last]]
+        if sale_days.size == 0:
+            continue
+        start = int(sale_days.min())
+        values = np.zeros(cutoff_ordinal - start + 1)
+        kept = days[first:last] >= start
+        np.add.at(values, days[first:last][kept] - start, units[first:last][kept])
         np.clip(values, 0, None, out=values)
         censored = 0
         for day in stockouts.get(product_id, ()):
-            index = (day - start).days
+            index = day.toordinal() - start
             if 0 <= index < len(values) and values[index] == 0:
                 values[index] = np.nan
                 censored += 1
-        series.append(DemandSeries(product_id=product_id, start=start, values=values, censored_days=censored))
+        series.append(
+            DemandSeries(product_id=product_id, start=dt.date.fromordinal(start), values=values, censored_days=censored)
+        )
     return series
 
 
