@@ -101,7 +101,10 @@ class ForecastResult(MerchantOwned):
 class ForecastValue(MerchantOwned):
     """One forecast day of one SKU: mean, daily quantiles and quantiles of cumulative demand up to that day."""
 
-    result = models.ForeignKey(ForecastResult, on_delete=models.CASCADE, related_name="values")
+    # The unique (result, date) index serves every lookup by result, and reads go through the result, so the
+    # single-column indexes would only slow down the nightly bulk write of these rows.
+    merchant = models.ForeignKey("ecomforecast.Merchant", on_delete=models.CASCADE, related_name="+", db_index=False)
+    result = models.ForeignKey(ForecastResult, on_delete=models.CASCADE, related_name="values", db_index=False)
     date = models.DateField()
     mean = models.FloatField()
     p10 = models.FloatField()

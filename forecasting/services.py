@@ -212,8 +212,8 @@ def _values_replace(*, merchant_id: int, result_ids: list[int], values: list[tup
                     row["p10"],
                     row["p50"],
                     row["p90"],
-                    json.dumps(row["quantiles"]),
-                    json.dumps(row["cumulative"]),
+                    json.dumps(row["quantiles"], separators=(",", ":")),
+                    json.dumps(row["cumulative"], separators=(",", ":")),
                 )
             )
 
