@@ -39,6 +39,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import ndtr
 
 from forecasting.engine.base import DEFAULT_QUANTILES, Forecast
 from forecasting.engine.classify import classify_panel
@@ -211,6 +212,7 @@ class AutoForecaster:
         )
         samples = self._calibration_sample(actuals, ensemble_backtest, self._history_ratios(panel))
         pool = _pool(samples, rng)
+        correlation = error_correlation(actuals, ensemble_backtest)
         quantile_ratios = _quantile_ratios(samples, pool, levels, self.calibration_prior)
 
         finals: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -229,7 +231,9 @@ class AutoForecaster:
             mean = np.median(np.stack([finals[name][0][row] for name in members]), axis=0)
             fallbacks = tuple(name for name in members if finals[name][1][row] or backtest_fallbacks[name][row])
             series = panel[row][~np.isnan(panel[row])]
-            forecast = self._calibrated_forecast(series, mean, quantile_ratios[row], samples[row], pool, levels)
+            forecast = self._calibrated_forecast(
+                series, mean, quantile_ratios[row], samples[row], pool, levels, correlation
+            )
             label = members[0] if len(members) == 1 else f"median({', '.join(members)})"
             metrics = _backtest_metrics(actuals[row], ensemble_backtest[row], quantile_ratios[row], levels, scale[row])
             forecast.info.update(
@@ -326,6 +330,7 @@ class AutoForecaster:
         own_ratios: np.ndarray,
         pool: np.ndarray,
         levels: tuple[float, ...],
+        correlation: float,
     ) -> Forecast:
         quantiles = (
             np.maximum.accumulate(mean[None, :] * quantile_ratios[:, None], axis=0)
@@ -337,29 +342,68 @@ class AutoForecaster:
             rng = series_rng(self.seed, series)
             own = own_ratios[np.isfinite(own_ratios)]
             weight_own = own.size / (own.size + self.calibration_prior)
-            sources = rng.random((self.n_paths, len(mean))) < weight_own
-            draws = np.where(
-                sources & (own.size > 0),
-                _draw(own, rng, (self.n_paths, len(mean))),
-                _draw(pool, rng, (self.n_paths, len(mean))),
-            )
+            # Each day's ratio follows the calibrated law (own ratios mixed with the class pool); the days of one
+            # path share a common factor so that a path that starts high tends to stay high, as the backtest
+            # errors of the class do. Lead-time demand is summed over days, so independent days would understate it.
+            uniforms = _correlated_uniforms(rng, self.n_paths, len(mean), correlation)
+            draws = _mixture_quantiles(own, pool, weight_own, uniforms)
             # A ratio learnt where a backtest forecast was near zero can reach the thousands; a path day above both
             # the series' largest day ever and the day's top calibrated quantile is such an artefact, not demand.
             ceiling = np.maximum(
                 float(np.max(series)) if series.size else 0.0, quantiles.max(axis=0) if levels else mean
             )
             paths = np.minimum(mean[None, :] * draws, ceiling[None, :])
-        return Forecast(mean=mean, quantile_levels=levels, quantiles=quantiles, paths=paths, info={})
+        return Forecast(
+            mean=mean,
+            quantile_levels=levels,
+            quantiles=quantiles,
+            paths=paths,
+            info={"path_correlation": correlation},
+        )
+
+
+def error_correlation(actuals: np.ndarray, means: np.ndarray) -> float:
+    """Equicorrelation of the daily forecast errors within a backtest window, pooled over a class's series.
+
+    Method of moments: with errors e_t of one window, E[(sum e)^2] - E[sum e^2] = rho * sum_{s != t} s_s s_t,
+    and |e_s| |e_t| stands in for s_s s_t. A persistent bias (a level the model missed) counts as correlation,
+    which is what it is for demand summed over a lead time. Clipped to [0, 0.95]; 0 without usable windows.
+    """
+    errors = actuals - means
+    errors = np.where(np.isfinite(errors), errors, 0.0)
+    if errors.size == 0:
+        return 0.0
+    squares = np.sum(errors**2, axis=-1)
+    numerator = float(np.sum(np.sum(errors, axis=-1) ** 2 - squares))
+    denominator = float(np.sum(np.sum(np.abs(errors), axis=-1) ** 2 - squares))
+    if denominator <= 0:
+        return 0.0
+    return float(np.clip(numerator / denominator, 0.0, 0.95))
+
+
+def _correlated_uniforms(rng: np.random.Generator, n_paths: int, horizon: int, correlation: float) -> np.ndarray:
+    """(n_paths, horizon) uniforms whose normal scores share a factor with weight sqrt(correlation)."""
+    common = rng.standard_normal((n_paths, 1))
+    own = rng.standard_normal((n_paths, horizon))
+    return ndtr(np.sqrt(correlation) * common + np.sqrt(1.0 - correlation) * own)
+
+
+def _mixture_quantiles(own: np.ndarray, pool: np.ndarray, weight_own: float, uniforms: np.ndarray) -> np.ndarray:
+    """Quantiles at `uniforms` of the law that draws from `own` with probability weight_own, else from `pool`."""
+    parts = [(values, weight) for values, weight in ((own, weight_own), (pool, 1.0 - weight_own)) if values.size]
+    if not parts:
+        return np.ones_like(uniforms)
+    values = np.concatenate([values for values, _ in parts])
+    weights = np.concatenate([np.full(values.size, weight / values.size) for values, weight in parts])
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(weights[order])
+    cumulative /= cumulative[-1]
+    positions = np.minimum(np.searchsorted(cumulative, uniforms, side="left"), values.size - 1)
+    return values[order][positions]
 
 
 def _names(candidates: tuple[str, ...], indices: np.ndarray) -> tuple[str, ...]:
     return tuple(candidates[int(index)] for index in indices)
-
-
-def _draw(values: np.ndarray, rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
-    if values.size == 0:
-        return np.ones(shape)
-    return values[rng.integers(0, values.size, size=shape)]
 
 
 def seasonal_index(

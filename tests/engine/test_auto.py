@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from forecasting.engine.auto import AutoForecaster, seasonal_index
+from forecasting.engine.auto import AutoForecaster, error_correlation, seasonal_index
 from forecasting.engine.models.smoothing import SimpleExponentialSmoothing
 
 WEEKLY_SHAPE = np.array([1.0, 1.2, 1.1, 1.4, 0.9, 0.0, 0.4])
@@ -139,3 +139,26 @@ def test_it_keeps_sample_paths_below_the_largest_day_and_top_quantile():
     ceiling = np.maximum(lumpy.max(), result.forecast.quantiles.max(axis=0))
     assert np.all(result.forecast.paths <= ceiling[None, :] + 1e-9)
     assert np.all(result.forecast.paths >= 0)
+
+
+def test_it_measures_error_correlation_within_a_window():
+    level_missed = np.array([[[1.0, 1.0, 1.0, 1.0]]])  # one series, one window: a level 1 unit off every day
+    alternating = np.array([[[1.0, -1.0, 1.0, -1.0]]])
+    zeros = np.zeros((1, 1, 4))
+    assert error_correlation(level_missed, zeros) == 0.95  # (4^2 - 4) / (4^2 - 4) = 1, clipped
+    assert error_correlation(alternating, zeros) == 0.0  # (0 - 4) / 12 < 0, clipped
+    mixed = np.array([[[3.0, 1.0, 1.0, -1.0]]])
+    assert error_correlation(mixed, zeros) == pytest.approx((4**2 - 12) / (6**2 - 12))
+
+
+def test_it_makes_lead_time_totals_wider_than_independent_days_when_errors_persist():
+    rng = np.random.default_rng(11)
+    level = np.repeat(rng.gamma(2.0, 3.0, 30), 20)  # demand level shifts every 20 days and then persists
+    series = [rng.poisson(level).astype(float) for _ in range(40)]
+    results = AutoForecaster(n_paths=2000, seed=2).forecast(series, 28, quantiles=(0.1, 0.5, 0.9))
+
+    forecast = results[0].forecast
+    assert forecast.info["path_correlation"] > 0.1
+    totals = forecast.paths.sum(axis=1)
+    independent = np.column_stack([rng.permutation(column) for column in forecast.paths.T]).sum(axis=1)
+    assert totals.std() > 1.3 * independent.std()
