@@ -109,3 +109,23 @@ def _member_mix(rows: list[dict]) -> dict[str, float]:
         for member in members:
             mix[member] += 1 / len(members)
     return dict(mix.most_common())
+
+
+def forecast_cumulative_by_product(
+    *, merchant: Merchant, run: ForecastRun, product_ids: list[int] | None = None
+) -> dict[int, tuple[list[float], list[dict[str, float]]]]:
+    """{product id: (levels, cumulative quantiles per forecast day in date order)} of one run.
+
+    The reorder planner's input: it reads only these numbers, and copies what it used onto its plan lines.
+    """
+    rows = ForecastValue.objects.filter(merchant=merchant, result__run=run)
+    if product_ids is not None:
+        rows = rows.filter(result__product_id__in=product_ids)
+    out: dict[int, tuple[list[float], list[dict[str, float]]]] = {}
+    for product_id, cumulative in (
+        rows.order_by("result_id", "date").values_list("result__product_id", "cumulative").iterator(chunk_size=20_000)
+    ):
+        if product_id not in out:
+            out[product_id] = (sorted(float(level) for level in cumulative), [])
+        out[product_id][1].append(cumulative)
+    return out

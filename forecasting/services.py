@@ -15,7 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from ecomforecast.models import Merchant
-from forecasting import io
+from forecasting import io, signals
 from forecasting.engine.auto import FALLBACK_MODEL, AutoForecaster, AutoResult
 from forecasting.engine.panel import forecast_panel
 from forecasting.models import ForecastChunk, ForecastResult, ForecastRun, ForecastValue
@@ -281,6 +281,7 @@ def _run_advance(run_id: int, *, series: int, fallbacks: int) -> None:
 @transaction.atomic
 def forecast_run_close(*, run_id: int) -> ForecastRun:
     run = ForecastRun.objects.select_for_update().get(pk=run_id)
+    already_succeeded = run.status == ForecastRun.Status.SUCCEEDED
     chunks = list(run.chunks.all())
     failed = [chunk for chunk in chunks if chunk.status == ForecastChunk.Status.FAILED]
     totals = {"read": 0.0, "engine": 0.0, "write": 0.0}
@@ -301,6 +302,8 @@ def forecast_run_close(*, run_id: int) -> ForecastRun:
     else:
         run.status = ForecastRun.Status.SUCCEEDED
     run.save()
+    if run.status == ForecastRun.Status.SUCCEEDED and not already_succeeded:
+        transaction.on_commit(lambda: signals.forecast_run_succeeded.send(sender=ForecastRun, run=run))
     return run
 
 

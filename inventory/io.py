@@ -1,4 +1,5 @@
-"""ORM rows -> the policy's arrays: daily demand, lead-time laws and supplier terms for a replay.
+"""ORM rows -> the policy's arrays: daily demand, lead-time laws and supplier terms for a replay, and the
+stock positions, terms and forecast quantiles a reorder plan is built from.
 
 Where the merchant's data has no supplier for a SKU (the Online Retail history has none), the inputs are
 generated deterministically here, in memory, and counted in SimulationInputs.generated; nothing is written
@@ -14,13 +15,21 @@ from dataclasses import dataclass, field
 from statistics import median
 
 import numpy as np
-from django.db.models import F
+from django.db import connection
+from django.db.models import F, Sum
 
-from customers.models import OrderLine
+from customers.models import Order, OrderLine
 from ecomforecast.models import Merchant
 from forecasting.io import demand_series, last_sale_day, products_with_sales
-from inventory.models import Product, PurchaseOrder, SupplierProduct
-from inventory.policy.decision import ItemTerms
+from inventory.models import (
+    Product,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    ReplenishmentSettings,
+    StockLevel,
+    SupplierProduct,
+)
+from inventory.policy.decision import IncomingOrder, ItemTerms, StockPosition
 from inventory.policy.leadtime import LeadTimeLaw
 from inventory.policy.simulation import SimulationItem
 
@@ -169,3 +178,175 @@ def _items(
             )
         items.append(SimulationItem(sku=product.sku, terms=terms, first_index=first_index))
     return items, {key: count for key, count in generated.items() if count}
+
+
+# A sale order still open (placed or paid) this long after it was placed is stale data, not a reservation.
+COMMITTED_WINDOW_DAYS = 30
+# Lead time assumed for a product with no supplier on record (the Supplier model's own default).
+DEFAULT_LEAD_TIME_DAYS = 14.0
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    product_id: int
+    supplier_id: int | None
+    category_id: int | None
+    position: StockPosition
+    stock_known: bool
+    terms: ItemTerms
+    assumed: tuple[str, ...]  # what the plan had to assume for this SKU (see PLAN_ASSUMPTIONS)
+
+
+PLAN_ASSUMPTIONS = {
+    "no_stock_level": "no stock level recorded: on hand counted as 0",
+    "no_supplier": f"no supplier: a {DEFAULT_LEAD_TIME_DAYS:.0f}-day lead time assumed, no minimum order",
+    "no_unit_cost": "no unit cost: cash needed counted as 0 and no order-size economics",
+    "price_from_sales": "no catalogue price: the median selling price of its sales",
+}
+
+
+def plan_items(*, merchant: Merchant, product_ids: Sequence[int], today: dt.date) -> list[PlanItem]:
+    """Stock position and supplier terms of each product on the plan date (the first forecast day).
+
+    On hand is the latest stock level before today; on order is what open (draft, ordered or partly received)
+    purchase orders still have to deliver,
+    expected on their expected date (else ordered date + the supplier's mean lead time, else today); committed is
+    the units of open sale orders placed in the COMMITTED_WINDOW_DAYS before today.
+    """
+    product_ids = sorted(set(product_ids))
+    products = Product.objects.filter(merchant=merchant, id__in=product_ids).in_bulk()
+    on_hand = _latest_on_hand(merchant=merchant, product_ids=product_ids, before=today)
+    incoming = _incoming(merchant=merchant, product_ids=product_ids, today=today)
+    committed = dict(
+        OrderLine.objects.filter(
+            merchant=merchant,
+            product_id__in=product_ids,
+            kind=OrderLine.Kind.SALE,
+            order__status__in=[Order.Status.PLACED, Order.Status.PAID],
+            placed_at__date__gte=today - dt.timedelta(days=COMMITTED_WINDOW_DAYS),
+            placed_at__date__lt=today,
+        )
+        .values("product_id")
+        .annotate(units=Sum("quantity"))
+        .values_list("product_id", "units")
+    )
+    links: dict[int, SupplierProduct] = {}
+    for link in (
+        SupplierProduct.objects.filter(merchant=merchant, product_id__in=product_ids)
+        .select_related("supplier")
+        .order_by("-is_primary", "id")
+    ):
+        links.setdefault(link.product_id, link)
+    history = supplier_lead_times(merchant=merchant) if links else {}
+    missing_price = [pk for pk in product_ids if pk in products and products[pk].price is None]
+    sale_prices: dict[int, list[float]] = {}
+    for product_id, unit_price in OrderLine.objects.filter(
+        merchant=merchant, product_id__in=missing_price, kind=OrderLine.Kind.SALE
+    ).values_list("product_id", "unit_price"):
+        sale_prices.setdefault(product_id, []).append(float(unit_price))
+
+    items = []
+    for product_id in product_ids:
+        product = products.get(product_id)
+        if product is None:
+            continue
+        assumed = []
+        link = links.get(product_id)
+        if product_id not in on_hand:
+            assumed.append("no_stock_level")
+        if product.price is not None:
+            price = float(product.price)
+        else:
+            price = median(sale_prices.get(product_id, [0.0]))
+            assumed.append("price_from_sales")
+        known_cost = (link.unit_cost if link and link.unit_cost is not None else None) or product.unit_cost
+        if known_cost is None:
+            assumed.append("no_unit_cost")
+        if link is None:
+            assumed.append("no_supplier")
+            law = LeadTimeLaw(mean_days=DEFAULT_LEAD_TIME_DAYS)
+        else:
+            law = lead_time_law(link, history.get(link.supplier_id, []))
+        terms = ItemTerms(
+            lead_time=law,
+            unit_cost=float(known_cost or 0.0),
+            price=price,
+            minimum_order=link.min_order_qty if link else 1,
+            pack_size=link.pack_size if link else 1,
+            ordering_cost=float(link.supplier.order_cost) if link else 0.0,
+        )
+        position = StockPosition(
+            on_hand=float(max(on_hand.get(product_id, 0), 0)),
+            committed=float(committed.get(product_id, 0)),
+            incoming=tuple(incoming.get(product_id, ())),
+        )
+        items.append(
+            PlanItem(
+                product_id=product_id,
+                supplier_id=link.supplier_id if link else None,
+                category_id=product.category_id,
+                position=position,
+                stock_known=product_id in on_hand,
+                terms=terms,
+                assumed=tuple(assumed),
+            )
+        )
+    return items
+
+
+def _latest_on_hand(*, merchant: Merchant, product_ids: Sequence[int], before: dt.date) -> dict[int, int]:
+    levels = StockLevel.objects.filter(merchant=merchant, product_id__in=product_ids, date__lt=before)
+    if connection.vendor == "postgresql":  # DISTINCT ON: one row per product from the (product, date) index
+        return dict(levels.order_by("product_id", "-date").distinct("product_id").values_list("product_id", "on_hand"))
+    latest: dict[int, int] = {}
+    for product_id, on_hand in (
+        levels.order_by("product_id", "date").values_list("product_id", "on_hand").iterator(chunk_size=20_000)
+    ):
+        latest[product_id] = on_hand
+    return latest
+
+
+def _incoming(*, merchant: Merchant, product_ids: Sequence[int], today: dt.date) -> dict[int, list[IncomingOrder]]:
+    rows = PurchaseOrderLine.objects.filter(
+        merchant=merchant,
+        product_id__in=product_ids,
+        # Draft orders count: they are the merchant's own decisions (made from plans), and leaving them out
+        # would suggest the same units again every night until they are sent.
+        purchase_order__status__in=[
+            PurchaseOrder.Status.DRAFT,
+            PurchaseOrder.Status.ORDERED,
+            PurchaseOrder.Status.PARTIAL,
+        ],
+        quantity__gt=F("received_quantity"),
+    ).values_list(
+        "product_id",
+        "quantity",
+        "received_quantity",
+        "purchase_order__expected_at",
+        "purchase_order__ordered_at",
+        "purchase_order__supplier__lead_time_mean_days",
+    )
+    incoming: dict[int, list[IncomingOrder]] = {}
+    for product_id, quantity, received, expected_at, ordered_at, lead_mean in rows.iterator(chunk_size=5_000):
+        if expected_at is None:
+            expected_at = ordered_at + dt.timedelta(days=round(lead_mean)) if ordered_at else today
+        incoming.setdefault(product_id, []).append(
+            IncomingOrder(quantity=float(quantity - received), expected_on=max(expected_at, today))
+        )
+    return incoming
+
+
+def replenishment_settings(*, merchant: Merchant) -> dict[str, dict]:
+    """The merchant's settings rows: {"default": {...}, "category": {id: {...}}, "product": {id: {...}}}, each
+    row's blank fields left out so that resolving is a dict merge."""
+    fields = ("service_level", "review_days", "holding_cost_rate", "budget")
+    out: dict[str, dict] = {"default": {}, "category": {}, "product": {}}
+    for row in ReplenishmentSettings.objects.filter(merchant=merchant).values("category_id", "product_id", *fields):
+        values = {name: row[name] for name in fields if row[name] is not None}
+        if row["product_id"]:
+            out["product"][row["product_id"]] = values
+        elif row["category_id"]:
+            out["category"][row["category_id"]] = values
+        else:
+            out["default"] = values
+    return out

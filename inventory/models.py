@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from ecomforecast.models import MerchantOwned
@@ -143,3 +143,177 @@ class PurchaseOrderLine(MerchantOwned):
 
     def __str__(self) -> str:
         return f"{self.purchase_order} {self.product.sku} × {self.quantity}"
+
+
+class ReplenishmentSettings(MerchantOwned):
+    """Reorder targets: one merchant default row (no category, no product), category rows and product rows.
+
+    A blank field inherits: product row, then its category's row, then the merchant default, then the built-in
+    policy defaults. The budget is a merchant-wide cash limit per plan, so it is read from the default row only.
+    """
+
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.CASCADE, related_name="replenishment_settings"
+    )
+    product = models.ForeignKey(
+        Product, null=True, blank=True, on_delete=models.CASCADE, related_name="replenishment_settings"
+    )
+    service_level = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.5), MaxValueValidator(0.999)],
+        help_text="target cycle service level: probability of no stock-out in a review cycle (0.5-0.999)",
+    )
+    review_days = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)], help_text="days between two reviews"
+    )
+    holding_cost_rate = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(5)],
+        help_text="yearly cost of holding stock, as a share of unit cost",
+    )
+    budget = models.DecimalField(
+        **MONEY,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="cash available per plan (merchant default row only); blank: no limit",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "replenishment settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(category__isnull=True) | models.Q(product__isnull=True),
+                name="replenishmentsettings_category_or_product",
+            ),
+            models.UniqueConstraint(
+                fields=["merchant"],
+                condition=models.Q(category__isnull=True, product__isnull=True),
+                name="replenishmentsettings_one_default",
+            ),
+            models.UniqueConstraint(
+                fields=["merchant", "category"],
+                condition=models.Q(category__isnull=False),
+                name="replenishmentsettings_one_per_category",
+            ),
+            models.UniqueConstraint(
+                fields=["merchant", "product"],
+                condition=models.Q(product__isnull=False),
+                name="replenishmentsettings_one_per_product",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.product_id:
+            return f"settings for {self.product}"
+        if self.category_id:
+            return f"settings for category {self.category}"
+        return "merchant default settings"
+
+
+class ReorderPlan(MerchantOwned):
+    """What to order, planned from one sales forecast run. The numbers are snapshotted on the lines, so a plan
+    stays explainable after forecasts are re-run (no foreign key to the forecasting app)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        APPROVED = "approved", "Approved"
+        ORDERED = "ordered", "Ordered"
+
+    forecast_run_id = models.PositiveBigIntegerField(help_text="the sales forecast run the plan was built from")
+    plan_date = models.DateField(help_text="the day the plan is for: the first forecast day")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    budget = models.DecimalField(**MONEY, null=True, blank=True)
+    settings = models.JSONField(default=dict, blank=True, help_text="merchant defaults the plan used")
+    lines_total = models.PositiveIntegerField(default=0)
+    lines_to_order = models.PositiveIntegerField(default=0)
+    units_to_order = models.PositiveIntegerField(default=0)
+    cash_needed = models.DecimalField(**MONEY, default=0)
+    cash_within_budget = models.DecimalField(**MONEY, default=0)
+    revenue_at_risk = models.DecimalField(**MONEY, default=0)
+    notes = models.JSONField(default=dict, blank=True, help_text="counts of lines with assumed inputs, by reason")
+    created_at = models.DateTimeField(auto_now_add=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "forecast_run_id"], name="reorderplan_one_per_forecast_run")
+        ]
+        indexes = [models.Index(fields=["merchant", "-created_at"], name="reorderplan_latest")]
+
+    def __str__(self) -> str:
+        return f"Reorder plan {self.plan_date} ({self.get_status_display()})"
+
+
+class ReorderLine(MerchantOwned):
+    """One SKU's decision in a plan, with every number it was made from."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        APPROVED = "approved", "Approved"
+        ORDERED = "ordered", "Ordered"
+
+    class Urgency(models.TextChoices):
+        NOW = "now", "Order now"  # the position is below the reorder point
+        SOON = "soon", "Order within the review period"  # order-by date before the next review
+        LATER = "later", "Stock-out in sight later"
+        NONE = "none", "No stock-out in sight"
+
+    plan = models.ForeignKey(ReorderPlan, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="reorder_lines")
+    supplier = models.ForeignKey(
+        Supplier, null=True, blank=True, on_delete=models.SET_NULL, related_name="reorder_lines"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PROPOSED)
+    urgency = models.CharField(max_length=8, choices=Urgency.choices, db_index=True)
+    on_hand = models.FloatField()
+    on_order = models.FloatField()
+    committed = models.FloatField()
+    inventory_position = models.FloatField()
+    stock_known = models.BooleanField(default=True, help_text="false: no stock level recorded, counted as 0")
+    mean_daily_demand = models.FloatField()
+    lead_time_days_mean = models.FloatField()
+    lead_time_days_p90 = models.PositiveIntegerField()
+    lead_time_source = models.CharField(max_length=40)
+    review_days = models.PositiveIntegerField()
+    service_level = models.FloatField()
+    lead_time_demand_p50 = models.FloatField()
+    lead_time_demand_p90 = models.FloatField()
+    safety_stock = models.FloatField()
+    reorder_point = models.FloatField()
+    order_up_to = models.FloatField()
+    economic_order_quantity = models.FloatField(null=True, blank=True)
+    suggested_quantity = models.FloatField()
+    rounded_quantity = models.PositiveIntegerField()
+    final_quantity = models.PositiveIntegerField(help_text="what will be ordered; the merchant may edit it")
+    rounding_reason = models.CharField(max_length=40)
+    order_by = models.DateField(null=True, blank=True)
+    stockout_p50 = models.DateField(null=True, blank=True)
+    stockout_p90 = models.DateField(null=True, blank=True)
+    days_of_cover_before = models.FloatField(null=True, blank=True)
+    days_of_cover_after = models.FloatField(null=True, blank=True)
+    unit_cost = models.DecimalField(**MONEY)
+    price = models.DecimalField(**MONEY)
+    cash_needed = models.DecimalField(**MONEY)
+    revenue_at_risk = models.DecimalField(**MONEY)
+    priority = models.PositiveIntegerField(help_text="1 = fund first (revenue at risk per unit of cash)")
+    within_budget = models.BooleanField(default=True)
+    explanation = models.TextField()
+    projection = models.JSONField(
+        default=dict, blank=True, help_text="daily cumulative demand P50/P90 and stock available, for the chart"
+    )
+    purchase_order = models.ForeignKey(
+        PurchaseOrder, null=True, blank=True, on_delete=models.SET_NULL, related_name="reorder_lines"
+    )
+
+    class Meta:
+        ordering = ["plan", "priority"]
+        constraints = [models.UniqueConstraint(fields=["plan", "product"], name="reorderline_unique_plan_product")]
+        indexes = [models.Index(fields=["merchant", "product", "-plan"], name="reorderline_product_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.product.sku}: order {self.final_quantity}"

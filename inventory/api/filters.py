@@ -5,7 +5,17 @@ from __future__ import annotations
 import django_filters as filters
 
 from ecomforecast.api.filters import IdFilter
-from inventory.models import Category, Product, PurchaseOrder, StockLevel, Supplier, SupplierProduct
+from inventory.models import (
+    Category,
+    Product,
+    PurchaseOrder,
+    ReorderLine,
+    ReorderPlan,
+    ReplenishmentSettings,
+    StockLevel,
+    Supplier,
+    SupplierProduct,
+)
 
 
 class CategoryFilter(filters.FilterSet):
@@ -75,3 +85,38 @@ class PurchaseOrderFilter(filters.FilterSet):
     class Meta:
         model = PurchaseOrder
         fields = ["external_id", "supplier", "supplier_code", "status", "sku", "ordered_from", "ordered_to"]
+
+
+class ReplenishmentSettingsFilter(filters.FilterSet):
+    category = IdFilter(field_name="category_id")
+    product = IdFilter(field_name="product_id")
+
+    class Meta:
+        model = ReplenishmentSettings
+        fields = ["category", "product"]
+
+
+class ReorderPlanFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(choices=ReorderPlan.Status.choices)
+    forecast_run = filters.NumberFilter(field_name="forecast_run_id")
+
+    class Meta:
+        model = ReorderPlan
+        fields = ["status", "forecast_run"]
+
+
+class ReorderLineFilter(filters.FilterSet):
+    supplier = IdFilter(field_name="supplier_id")
+    supplier_code = filters.CharFilter(field_name="supplier__code")
+    urgency = filters.ChoiceFilter(choices=ReorderLine.Urgency.choices)
+    category = IdFilter(field_name="product__category_id")
+    status = filters.ChoiceFilter(choices=ReorderLine.Status.choices)
+    sku = filters.CharFilter(field_name="product__sku")
+    ordering_only = filters.BooleanFilter(method="filter_ordering_only", help_text="only lines that order units")
+
+    class Meta:
+        model = ReorderLine
+        fields = ["supplier", "supplier_code", "urgency", "category", "status", "sku", "ordering_only"]
+
+    def filter_ordering_only(self, queryset, name, value):
+        return queryset.filter(final_quantity__gt=0) if value else queryset

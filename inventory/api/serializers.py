@@ -12,6 +12,9 @@ from inventory.models import (
     Product,
     PurchaseOrder,
     PurchaseOrderLine,
+    ReorderLine,
+    ReorderPlan,
+    ReplenishmentSettings,
     StockLevel,
     Supplier,
     SupplierProduct,
@@ -140,3 +143,138 @@ class PurchaseOrderSerializer(serializers.ModelSerializer):
             "lines",
         ]
         read_only_fields = fields
+
+
+class ReplenishmentSettingsSerializer(MerchantOwnedSerializer):
+    category = MerchantPrimaryKeyRelatedField(queryset=Category.objects.all(), allow_null=True, required=False)
+    product = MerchantPrimaryKeyRelatedField(queryset=Product.objects.all(), allow_null=True, required=False)
+
+    class Meta:
+        model = ReplenishmentSettings
+        fields = ["id", "category", "product", "service_level", "review_days", "holding_cost_rate", "budget"]
+        validators: list = []  # the scope rules below replace DRF's, which cannot see the implicit merchant
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        category = attrs.get("category", getattr(self.instance, "category", None))
+        product = attrs.get("product", getattr(self.instance, "product", None))
+        if category is not None and product is not None:
+            raise serializers.ValidationError("A settings row is for a category or a product, not both.")
+        budget = attrs.get("budget", getattr(self.instance, "budget", None))
+        if budget is not None and (category is not None or product is not None):
+            raise serializers.ValidationError({"budget": ["The budget is set on the merchant default row only."]})
+        clashes = ReplenishmentSettings.objects.filter(merchant=self.merchant, category=category, product=product)
+        if self.instance is not None:
+            clashes = clashes.exclude(pk=self.instance.pk)
+        if clashes.exists():
+            scope = "product" if product else "category" if category else "merchant default"
+            raise serializers.ValidationError(f"Settings for this {scope} already exist; update that row.")
+        return attrs
+
+
+class ReorderPlanSerializer(serializers.ModelSerializer):
+    status = named_choice_field(ReorderPlan.Status, "ReorderPlanStatus", read_only=True)
+
+    class Meta:
+        model = ReorderPlan
+        fields = [
+            "id",
+            "forecast_run_id",
+            "plan_date",
+            "status",
+            "budget",
+            "settings",
+            "lines_total",
+            "lines_to_order",
+            "units_to_order",
+            "cash_needed",
+            "cash_within_budget",
+            "revenue_at_risk",
+            "notes",
+            "created_at",
+            "approved_at",
+        ]
+        read_only_fields = fields
+
+
+class ReorderLineSerializer(serializers.ModelSerializer):
+    sku = serializers.CharField(source="product.sku", read_only=True)
+    product_name = serializers.CharField(source="product.name", read_only=True)
+    category = serializers.IntegerField(source="product.category_id", read_only=True, allow_null=True)
+    supplier_code = serializers.CharField(source="supplier.code", read_only=True, allow_null=True)
+    status = named_choice_field(ReorderLine.Status, "ReorderLineStatus", read_only=True)
+    urgency = named_choice_field(ReorderLine.Urgency, "ReorderUrgency", read_only=True)
+
+    class Meta:
+        model = ReorderLine
+        fields = [
+            "id",
+            "plan",
+            "product",
+            "sku",
+            "product_name",
+            "category",
+            "supplier",
+            "supplier_code",
+            "status",
+            "urgency",
+            "priority",
+            "within_budget",
+            "on_hand",
+            "on_order",
+            "committed",
+            "inventory_position",
+            "stock_known",
+            "mean_daily_demand",
+            "lead_time_days_mean",
+            "lead_time_days_p90",
+            "lead_time_source",
+            "review_days",
+            "service_level",
+            "lead_time_demand_p50",
+            "lead_time_demand_p90",
+            "safety_stock",
+            "reorder_point",
+            "order_up_to",
+            "economic_order_quantity",
+            "suggested_quantity",
+            "rounded_quantity",
+            "final_quantity",
+            "rounding_reason",
+            "order_by",
+            "stockout_p50",
+            "stockout_p90",
+            "days_of_cover_before",
+            "days_of_cover_after",
+            "unit_cost",
+            "price",
+            "cash_needed",
+            "revenue_at_risk",
+            "explanation",
+            "purchase_order",
+        ]
+        read_only_fields = fields
+
+
+class ReorderApproveSerializer(serializers.Serializer):
+    lines = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        help_text="line ids to approve; default every ordering line within the budget",
+    )
+    quantities = serializers.DictField(
+        child=serializers.IntegerField(min_value=0, max_value=10_000_000),
+        required=False,
+        help_text="{line id: final quantity} set before approving (0 drops the line)",
+    )
+    create_purchase_orders = serializers.BooleanField(
+        default=False, help_text="also turn the approved lines into draft purchase orders, one per supplier"
+    )
+
+    def validate_quantities(self, value: dict) -> dict[int, int]:
+        out = {}
+        for key, quantity in value.items():
+            if not str(key).isdigit():
+                raise serializers.ValidationError(f"{key!r} is not a line id.")
+            out[int(key)] = quantity
+        return out

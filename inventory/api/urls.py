@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.urls import path
+
 from inventory.api import views
 
 routes = [
@@ -11,4 +13,16 @@ routes = [
     ("supplier-products", views.SupplierProductViewSet, "supplier-product"),
     ("stock", views.StockLevelViewSet, "stock-level"),
     ("purchase-orders", views.PurchaseOrderViewSet, "purchase-order"),
+    ("replenishment-settings", views.ReplenishmentSettingsViewSet, "replenishment-settings"),
+    ("reorder-plans", views.ReorderPlanViewSet, "reorder-plan"),
+]
+
+extra_urlpatterns = [
+    path(
+        "reorder-plans/<int:pk>/export.csv",
+        views.ReorderPlanViewSet.as_view(
+            {"get": "export_csv"}, detail=True, filterset_class=None, pagination_class=None
+        ),
+        name="reorder-plan-export-csv-file",
+    ),
 ]

@@ -2,13 +2,38 @@
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
+from rest_framework.response import Response
+
+from ecomforecast.api.csv import csv_response
 from ecomforecast.api.viewsets import MerchantModelViewSet, MerchantReadOnlyViewSet
+from inventory import services
 from inventory.api import filters, serializers
-from inventory.models import Category, Product, PurchaseOrder, StockLevel, Supplier, SupplierProduct
+from inventory.models import (
+    Category,
+    Product,
+    PurchaseOrder,
+    ReorderLine,
+    ReorderPlan,
+    ReplenishmentSettings,
+    StockLevel,
+    Supplier,
+    SupplierProduct,
+)
 from inventory.selectors import (
+    EXPORT_COLUMNS,
     category_list,
     product_list,
     purchase_order_list,
+    reorder_line_list,
+    reorder_plan_export_rows,
+    reorder_plan_latest,
+    reorder_plan_list,
+    replenishment_settings_list,
     stock_level_list,
     supplier_list,
     supplier_product_list,
@@ -66,3 +91,103 @@ class PurchaseOrderViewSet(MerchantReadOnlyViewSet):
     filterset_class = filters.PurchaseOrderFilter
     search_fields = ["external_id"]
     ordering_fields = ["ordered_at", "expected_at", "received_at", "external_id", "id"]
+
+
+class ReplenishmentSettingsViewSet(MerchantModelViewSet):
+    selector = staticmethod(replenishment_settings_list)
+    queryset_model = ReplenishmentSettings
+    serializer_class = serializers.ReplenishmentSettingsSerializer
+    filterset_class = filters.ReplenishmentSettingsFilter
+    ordering_fields = ["id"]
+
+
+@extend_schema_view(
+    list=extend_schema(description="Reorder plans, newest first; one per sales forecast run."),
+    retrieve=extend_schema(description="A plan's totals; its lines are under lines/."),
+)
+class ReorderPlanViewSet(MerchantReadOnlyViewSet):
+    selector = staticmethod(reorder_plan_list)
+    queryset_model = ReorderPlan
+    serializer_class = serializers.ReorderPlanSerializer
+    filterset_class = filters.ReorderPlanFilter
+    ordering_fields = ["created_at", "plan_date", "id"]
+
+    @extend_schema(responses={200: serializers.ReorderPlanSerializer, 404: None})
+    @action(detail=False, methods=["get"], filterset_class=None, pagination_class=None)
+    def latest(self, request):
+        plan = reorder_plan_latest(merchant=self.get_merchant())
+        if plan is None:
+            return Response({"detail": "No reorder plan yet."}, status=status.HTTP_404_NOT_FOUND)
+        return Response(serializers.ReorderPlanSerializer(plan).data)
+
+    @extend_schema(
+        responses={200: serializers.ReorderLineSerializer(many=True)},
+        parameters=[
+            OpenApiParameter(
+                "ordering", OpenApiTypes.STR, description="priority (default), -revenue_at_risk, order_by, ..."
+            )
+        ],
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        filterset_class=filters.ReorderLineFilter,
+        serializer_class=serializers.ReorderLineSerializer,
+        ordering_fields=["priority", "revenue_at_risk", "cash_needed", "order_by", "stockout_p50", "product__sku"],
+    )
+    def lines(self, request, pk=None):
+        plan = get_object_or_404(self.get_queryset(), pk=pk)
+        lines = self.filter_queryset(reorder_line_list(merchant=self.get_merchant(), plan=plan))
+        page = self.paginate_queryset(lines)
+        return self.get_paginated_response(serializers.ReorderLineSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=serializers.ReorderApproveSerializer,
+        responses={200: serializers.ReorderPlanSerializer, 400: None},
+        description="Approve lines (default: every ordering line within the budget), optionally setting their "
+        "final quantities first and creating one draft purchase order per supplier.",
+    )
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def approve(self, request, pk=None):
+        plan = self.get_object()
+        payload = serializers.ReorderApproveSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        merchant = self.get_merchant()
+        try:
+            plan = services.reorder_plan_approve(
+                merchant=merchant,
+                plan=plan,
+                line_ids=payload.validated_data.get("lines"),
+                quantities=payload.validated_data.get("quantities"),
+            )
+        except ValueError as error:
+            return Response({"lines": [str(error)]}, status=status.HTTP_400_BAD_REQUEST)
+        if payload.validated_data["create_purchase_orders"]:
+            services.purchase_orders_create_from_plan(merchant=merchant, plan=plan)
+            plan.refresh_from_db()
+        return Response(serializers.ReorderPlanSerializer(plan).data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("supplier", OpenApiTypes.INT, description="only this supplier's lines"),
+            OpenApiParameter("status", OpenApiTypes.STR, description="proposed, approved or ordered"),
+        ],
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+        description="The plan's ordering lines as a supplier order file: " + ", ".join(EXPORT_COLUMNS) + ".",
+    )
+    @action(detail=True, methods=["get"], url_path="export.csv", filterset_class=None, pagination_class=None)
+    def export_csv(self, request, pk=None):
+        plan = self.get_object()
+        supplier = request.query_params.get("supplier")
+        if supplier is not None and not supplier.isdigit():
+            return Response({"supplier": ["A whole number is required."]}, status=status.HTTP_400_BAD_REQUEST)
+        line_status = request.query_params.get("status") or None
+        if line_status is not None and line_status not in ReorderLine.Status.values:
+            return Response({"status": [f"One of {', '.join(ReorderLine.Status.values)}."]}, status=400)
+        rows = reorder_plan_export_rows(
+            merchant=self.get_merchant(),
+            plan=plan,
+            supplier_id=int(supplier) if supplier else None,
+            status=line_status,
+        )
+        return csv_response(rows, columns=EXPORT_COLUMNS, filename=f"reorder-plan-{plan.pk}.csv")
