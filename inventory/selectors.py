@@ -65,18 +65,16 @@ def reorder_plan_latest(*, merchant: Merchant) -> ReorderPlan | None:
 def reorder_line_list(
     *,
     merchant: Merchant,
-    plan: ReorderPlan,
+    plan: ReorderPlan | None = None,
     supplier_id: int | None = None,
     urgency: str | None = None,
     category_id: int | None = None,
     ordering_only: bool = False,
 ) -> QuerySet[ReorderLine]:
-    """The plan's lines in priority order, with product, category and supplier joined."""
-    lines = (
-        ReorderLine.objects.filter(merchant=merchant, plan=plan)
-        .select_related("product__category", "supplier")
-        .order_by("priority", "pk")
-    )
+    """A plan's lines in priority order (every plan's, newest plan first, without one), with product, category
+    and supplier joined."""
+    lines = ReorderLine.objects.filter(merchant=merchant).select_related("product__category", "supplier")
+    lines = lines.filter(plan=plan).order_by("priority", "pk") if plan else lines.order_by("-plan_id", "priority")
     if supplier_id is not None:
         lines = lines.filter(supplier_id=supplier_id)
     if urgency:
@@ -142,4 +140,4 @@ def reorder_plan_export_rows(
 
 
 def replenishment_settings_list(*, merchant: Merchant) -> QuerySet[ReplenishmentSettings]:
-    return ReplenishmentSettings.objects.filter(merchant=merchant).select_related("category", "product")
+    return ReplenishmentSettings.objects.filter(merchant=merchant).select_related("category", "product").order_by("pk")

@@ -106,6 +106,7 @@ class ReorderPlanFilter(filters.FilterSet):
 
 
 class ReorderLineFilter(filters.FilterSet):
+    plan = IdFilter(field_name="plan_id")
     supplier = IdFilter(field_name="supplier_id")
     supplier_code = filters.CharFilter(field_name="supplier__code")
     urgency = filters.ChoiceFilter(choices=ReorderLine.Urgency.choices)
@@ -116,7 +117,7 @@ class ReorderLineFilter(filters.FilterSet):
 
     class Meta:
         model = ReorderLine
-        fields = ["supplier", "supplier_code", "urgency", "category", "status", "sku", "ordering_only"]
+        fields = ["plan", "supplier", "supplier_code", "urgency", "category", "status", "sku", "ordering_only"]
 
     def filter_ordering_only(self, queryset, name, value):
         return queryset.filter(final_quantity__gt=0) if value else queryset

@@ -15,12 +15,18 @@ routes = [
     ("purchase-orders", views.PurchaseOrderViewSet, "purchase-order"),
     ("replenishment-settings", views.ReplenishmentSettingsViewSet, "replenishment-settings"),
     ("reorder-plans", views.ReorderPlanViewSet, "reorder-plan"),
+    ("reorder-lines", views.ReorderLineViewSet, "reorder-line"),
 ]
 
 extra_urlpatterns = [
     path(
+        "reorder-plans/<int:plan_pk>/lines/",
+        views.ReorderLineViewSet.as_view({"get": "list"}),
+        name="reorder-plan-lines",
+    ),
+    path(
         "reorder-plans/<int:pk>/export.csv",
-        views.ReorderPlanViewSet.as_view(
+        views.ReorderPlanExportFileViewSet.as_view(
             {"get": "export_csv"}, detail=True, filterset_class=None, pagination_class=None
         ),
         name="reorder-plan-export-csv-file",

@@ -121,27 +121,6 @@ class ReorderPlanViewSet(MerchantReadOnlyViewSet):
         return Response(serializers.ReorderPlanSerializer(plan).data)
 
     @extend_schema(
-        responses={200: serializers.ReorderLineSerializer(many=True)},
-        parameters=[
-            OpenApiParameter(
-                "ordering", OpenApiTypes.STR, description="priority (default), -revenue_at_risk, order_by, ..."
-            )
-        ],
-    )
-    @action(
-        detail=True,
-        methods=["get"],
-        filterset_class=filters.ReorderLineFilter,
-        serializer_class=serializers.ReorderLineSerializer,
-        ordering_fields=["priority", "revenue_at_risk", "cash_needed", "order_by", "stockout_p50", "product__sku"],
-    )
-    def lines(self, request, pk=None):
-        plan = get_object_or_404(self.get_queryset(), pk=pk)
-        lines = self.filter_queryset(reorder_line_list(merchant=self.get_merchant(), plan=plan))
-        page = self.paginate_queryset(lines)
-        return self.get_paginated_response(serializers.ReorderLineSerializer(page, many=True).data)
-
-    @extend_schema(
         request=serializers.ReorderApproveSerializer,
         responses={200: serializers.ReorderPlanSerializer, 400: None},
         description="Approve lines (default: every ordering line within the budget), optionally setting their "
@@ -191,3 +170,25 @@ class ReorderPlanViewSet(MerchantReadOnlyViewSet):
             status=line_status,
         )
         return csv_response(rows, columns=EXPORT_COLUMNS, filename=f"reorder-plan-{plan.pk}.csv")
+
+
+class ReorderLineViewSet(MerchantReadOnlyViewSet):
+    """Plan lines: every plan's under /reorder-lines/?plan=, one plan's in priority order under
+    /reorder-plans/{id}/lines/ (an unknown or foreign plan id is a 404 there)."""
+
+    queryset_model = ReorderLine
+    serializer_class = serializers.ReorderLineSerializer
+    filterset_class = filters.ReorderLineFilter
+    ordering_fields = ["priority", "revenue_at_risk", "cash_needed", "order_by", "stockout_p50", "product__sku"]
+
+    def selector(self, *, merchant):
+        plan_pk = self.kwargs.get("plan_pk")
+        if plan_pk is None:
+            return reorder_line_list(merchant=merchant)
+        plan = get_object_or_404(reorder_plan_list(merchant=merchant), pk=plan_pk)
+        return reorder_line_list(merchant=merchant, plan=plan)
+
+
+@extend_schema_view(export_csv=extend_schema(exclude=True))
+class ReorderPlanExportFileViewSet(ReorderPlanViewSet):
+    """.../export.csv without the trailing slash, as a file URL is written; the schema documents the router's."""

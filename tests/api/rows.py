@@ -18,7 +18,17 @@ from ecomforecast.models import ApiKey, ImportJob, Merchant
 from ecomforecast.services import api_key_create
 from forecasting.models import ForecastResult, ForecastRun, ForecastValue
 from forecasting.selectors import forecast_run_latest
-from inventory.models import Category, Product, PurchaseOrder, StockLevel, Supplier, SupplierProduct
+from inventory.models import (
+    Category,
+    Product,
+    PurchaseOrder,
+    ReorderLine,
+    ReorderPlan,
+    ReplenishmentSettings,
+    StockLevel,
+    Supplier,
+    SupplierProduct,
+)
 from tests.factories import (
     ActivityEventFactory,
     CampaignFactory,
@@ -96,6 +106,56 @@ def _forecast_value(merchant: Merchant) -> ForecastValue:
     )
 
 
+def _reorder_plan(merchant: Merchant) -> ReorderPlan:
+    plan = ReorderPlan.objects.create(
+        merchant=merchant, forecast_run_id=uuid.uuid4().int % 10**9, plan_date=dt.date(2024, 4, 1)
+    )
+    _reorder_line(merchant, plan=plan)
+    return plan
+
+
+def _reorder_line(merchant: Merchant, plan: ReorderPlan | None = None) -> ReorderLine:
+    plan = plan or ReorderPlan.objects.filter(merchant=merchant).first() or _reorder_plan(merchant)
+    numbers = dict.fromkeys(
+        (
+            "on_hand",
+            "on_order",
+            "committed",
+            "inventory_position",
+            "mean_daily_demand",
+            "lead_time_days_mean",
+            "service_level",
+            "lead_time_demand_p50",
+            "lead_time_demand_p90",
+            "safety_stock",
+            "reorder_point",
+            "order_up_to",
+            "suggested_quantity",
+        ),
+        1.0,
+    )
+    return ReorderLine.objects.create(
+        merchant=merchant,
+        plan=plan,
+        product=ProductFactory(merchant=merchant, category=CategoryFactory(merchant=merchant)),
+        supplier=SupplierFactory(merchant=merchant),
+        urgency=ReorderLine.Urgency.NOW,
+        lead_time_days_p90=9,
+        lead_time_source="supplier terms",
+        review_days=7,
+        rounded_quantity=12,
+        final_quantity=12,
+        rounding_reason="pack_size",
+        unit_cost=2,
+        price=5,
+        cash_needed=24,
+        revenue_at_risk=10,
+        priority=plan.lines.count() + 1,
+        explanation="Order 12 units.",
+        **numbers,
+    )
+
+
 BUILDERS: dict[type[models.Model], Callable[[Merchant], models.Model]] = {
     Merchant: lambda merchant: merchant,
     ApiKey: lambda merchant: api_key_create(merchant=merchant, name="integration")[0],
@@ -112,6 +172,11 @@ BUILDERS: dict[type[models.Model], Callable[[Merchant], models.Model]] = {
     Campaign: _campaign,
     ForecastRun: _forecast_run,
     ForecastValue: _forecast_value,
+    ReplenishmentSettings: lambda merchant: ReplenishmentSettings.objects.create(
+        merchant=merchant, product=ProductFactory(merchant=merchant), service_level=0.9
+    ),
+    ReorderPlan: _reorder_plan,
+    ReorderLine: _reorder_line,
 }
 
 

@@ -134,6 +134,11 @@ def _payload(prefix: str, merchant) -> dict:
             "pack_size": 5,
         },
         "forecast-runs": lambda: {"horizon": 14, "data_cutoff": "2024-03-31"},
+        "replenishment-settings": lambda: {
+            "product": ProductFactory(merchant=merchant).pk,
+            "service_level": 0.97,
+            "review_days": 14,
+        },
         "campaigns": lambda: {
             "external_id": f"CMP-{uuid.uuid4().hex[:6]}",
             "name": "Spring",
