@@ -1,4 +1,4 @@
-"""Forecast runs on real Celery workers against the real Redis and Postgres."""
+"""Forecast runs, and the reorder plans that follow them, on real Celery workers against the real Redis and Postgres."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from django.db import connection
 from ecomforecast.celery import app
 from forecasting import services
 from forecasting.models import ForecastChunk, ForecastResult, ForecastRun, ForecastValue
+from inventory.models import ReorderPlan
 from tests.forecasting.shop import make_daily_sales
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -47,10 +48,11 @@ def test_it_completes_a_run_on_a_worker_and_serves_it(merchant, api_client, purg
     make_daily_sales(merchant=merchant, skus=12, days=90, start=START)
     config = services.ForecastConfig(horizon=14, chunk_size=5)
 
-    with start_worker(app, queues=["default", "forecast_cpu"], concurrency=1, perform_ping_check=False):
+    with start_worker(app, queues=["default", "forecast_cpu", "planning"], concurrency=1, perform_ping_check=False):
         run, created = services.forecast_run_request(merchant=merchant, config=config)
         assert created
         run = _wait_for(run, timeout=180)
+        plan = _wait_for_plan(run, timeout=60)
 
     assert run.status == ForecastRun.Status.SUCCEEDED, run.error
     assert (run.chunks_total, run.chunks_done, run.series_done) == (3, 3, 12)
@@ -59,6 +61,19 @@ def test_it_completes_a_run_on_a_worker_and_serves_it(merchant, api_client, purg
     body = api_client.get("/api/v1/forecasts/", {"sku": "SKU000"}).json()
     assert body["count"] == 14
     assert body["results"][0]["run"] == run.pk
+    assert plan.lines.count() == 12
+    assert api_client.get("/api/v1/reorder-plans/latest/").json()["id"] == plan.pk
+
+
+def _wait_for_plan(run: ForecastRun, *, timeout: float) -> ReorderPlan:
+    """The plan the planning queue builds once the run has succeeded."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        plan = ReorderPlan.objects.filter(merchant=run.merchant, forecast_run_id=run.pk).first()
+        if plan is not None:
+            return plan
+        time.sleep(0.25)
+    raise AssertionError(f"no reorder plan for run {run.pk} after {timeout}s")
 
 
 def _worker_process(*, visibility_timeout: int) -> subprocess.Popen:
