@@ -8,6 +8,8 @@ from django.urls import reverse
 
 from ecomforecast.models import ImportJob
 from ecomforecast.services import api_key_create
+from inventory.models import ReorderPlan, ReplenishmentSettings
+from tests.api.rows import make_row
 from tests.factories import (
     ActivityEventFactory,
     CampaignFactory,
@@ -45,6 +47,8 @@ def seed(merchants, count: int) -> None:
             ImportJob.objects.create(merchant=merchant, kind="orders", filename="orders.csv")
             api_key_create(merchant=merchant, name="key")
             MembershipFactory(merchant=merchant)
+            make_row(ReorderPlan, merchant)
+            make_row(ReplenishmentSettings, merchant)
 
 
 def queries_for_changelist(client, url: str) -> int:
@@ -74,6 +78,9 @@ def test_it_registers_every_model_of_our_apps():
         "orderline",
         "activityevent",
         "campaign",
+        "replenishmentsettings",
+        "reorderplan",
+        "reorderline",
     } <= registered
 
 
