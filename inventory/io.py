@@ -211,25 +211,13 @@ def plan_items(*, merchant: Merchant, product_ids: Sequence[int], today: dt.date
     On hand is the latest stock level before today; on order is what open (draft, ordered or partly received)
     purchase orders still have to deliver,
     expected on their expected date (else ordered date + the supplier's mean lead time, else today); committed is
-    the units of open sale orders placed in the COMMITTED_WINDOW_DAYS before today.
+    the units of open sale orders placed in the COMMITTED_WINDOW_DAYS before today (see _committed).
     """
     product_ids = sorted(set(product_ids))
     products = Product.objects.filter(merchant=merchant, id__in=product_ids).in_bulk()
     on_hand = _latest_on_hand(merchant=merchant, product_ids=product_ids, before=today)
     incoming = _incoming(merchant=merchant, product_ids=product_ids, today=today)
-    committed = dict(
-        OrderLine.objects.filter(
-            merchant=merchant,
-            product_id__in=product_ids,
-            kind=OrderLine.Kind.SALE,
-            order__status__in=[Order.Status.PLACED, Order.Status.PAID],
-            placed_at__date__gte=today - dt.timedelta(days=COMMITTED_WINDOW_DAYS),
-            placed_at__date__lt=today,
-        )
-        .values("product_id")
-        .annotate(units=Sum("quantity"))
-        .values_list("product_id", "units")
-    )
+    committed = _committed(merchant=merchant, product_ids=product_ids, today=today)
     links: dict[int, SupplierProduct] = {}
     for link in (
         SupplierProduct.objects.filter(merchant=merchant, product_id__in=product_ids)
@@ -292,6 +280,32 @@ def plan_items(*, merchant: Merchant, product_ids: Sequence[int], today: dt.date
             )
         )
     return items
+
+
+def _committed(*, merchant: Merchant, product_ids: Sequence[int], today: dt.date) -> dict[int, int]:
+    """Units of open (placed or paid) sale orders from the last COMMITTED_WINDOW_DAYS, per product.
+
+    Only for a merchant whose data shows fulfilment (some order fulfilled in that window): where every imported
+    order keeps its default "placed" status, statuses say nothing, and counting them would reserve weeks of past
+    sales a second time.
+    """
+    since = today - dt.timedelta(days=COMMITTED_WINDOW_DAYS)
+    recent = Order.objects.filter(merchant=merchant, placed_at__date__gte=since, placed_at__date__lt=today)
+    if not recent.filter(status=Order.Status.FULFILLED).exists():
+        return {}
+    return dict(
+        OrderLine.objects.filter(
+            merchant=merchant,
+            product_id__in=product_ids,
+            kind=OrderLine.Kind.SALE,
+            order__status__in=[Order.Status.PLACED, Order.Status.PAID],
+            placed_at__date__gte=since,
+            placed_at__date__lt=today,
+        )
+        .values("product_id")
+        .annotate(units=Sum("quantity"))
+        .values_list("product_id", "units")
+    )
 
 
 def _latest_on_hand(*, merchant: Merchant, product_ids: Sequence[int], before: dt.date) -> dict[int, int]:

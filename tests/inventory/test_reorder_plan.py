@@ -11,6 +11,7 @@ from inventory import selectors, services
 from inventory.models import PurchaseOrder, ReorderLine, ReorderPlan, ReplenishmentSettings
 from tests.factories import (
     CategoryFactory,
+    OrderLineFactory,
     ProductFactory,
     PurchaseOrderFactory,
     PurchaseOrderLineFactory,
@@ -270,3 +271,21 @@ def test_it_writes_the_projection_the_product_chart_draws(merchant):
     assert projection["available"][0] == 45.0
     assert projection["available_with_order"][3] == 45.0 + 55  # the order lands after the 3-day lead time
     assert projection["reorder_point"] == pytest.approx(100.0)
+
+
+def test_it_reserves_open_sale_orders_only_where_the_merchant_records_fulfilment(merchant):
+    product = stocked(merchant, sku="A", on_hand=45, lead_days=3)
+    placed_at = dt.datetime.combine(CUTOFF, dt.time(12), tzinfo=dt.UTC)
+    OrderLineFactory(order__merchant=merchant, order__placed_at=placed_at, product=product, quantity=7)
+    run = forecast_run_by_hand(merchant=merchant, products={product: constant(10.0)})
+
+    without_fulfilment = services.reorder_plan_build(merchant=merchant, forecast_run_id=run.pk)
+    OrderLineFactory(
+        order__merchant=merchant, order__status="fulfilled", order__placed_at=placed_at, product=product, quantity=3
+    )
+    with_fulfilment = build(merchant, {product: constant(10.0)})
+
+    assert line_of(without_fulfilment, product).committed == 0
+    line = line_of(with_fulfilment, product)
+    assert line.committed == 7
+    assert line.inventory_position == 38
