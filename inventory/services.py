@@ -28,6 +28,7 @@ from inventory.models import (
     PurchaseOrderLine,
     ReorderLine,
     ReorderPlan,
+    ReplenishmentSettings,
     StockLevel,
     Supplier,
     SupplierProduct,
@@ -457,3 +458,19 @@ def purchase_orders_create_from_plan(*, merchant, plan: ReorderPlan) -> list[Pur
         plan.status = ReorderPlan.Status.ORDERED
         plan.save(update_fields=["status"])
     return orders
+
+
+@transaction.atomic
+def replenishment_budget_set(*, merchant, budget: Decimal | None) -> ReplenishmentSettings:
+    """Sets the merchant-wide cash limit per plan on the merchant default settings row (None: no limit).
+
+    The next plan is funded within it; plans already built keep the budget they were made with.
+    """
+    if budget is not None and budget < 0:
+        raise ValueError("The budget cannot be negative.")
+    settings, _created = ReplenishmentSettings.objects.select_for_update().get_or_create(
+        merchant=merchant, category=None, product=None
+    )
+    settings.budget = budget
+    settings.save(update_fields=["budget", "updated_at"])
+    return settings

@@ -316,8 +316,8 @@ def match_fill_rate(
     make_rule: Callable[[float], ReplenishmentRule],
     target_fill_rate: float,
     run: Callable[[ReplenishmentRule], SimulationResult],
-    max_safety_days: float = 60.0,
-    iterations: int = 8,
+    max_safety_days: float = 365.0,
+    iterations: int = 10,
 ) -> tuple[float, SimulationResult]:
     """The fewest safety days (bisection) at which a baseline's fill rate reaches the target, and its result.
 
