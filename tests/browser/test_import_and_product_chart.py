@@ -64,8 +64,14 @@ def shop_owner():
     return membership
 
 
+@pytest.fixture
+def mug(shop_owner) -> Product:
+    """Read before Playwright starts: an ORM call inside its event loop opens a connection nothing closes."""
+    return Product.objects.get(merchant=shop_owner.merchant, sku="MUG-1")
+
+
 def test_it_logs_in_imports_orders_and_draws_a_products_sales_chart(
-    page, import_worker, live_server, shop_owner, settings, tmp_path
+    shop_owner, mug, page, import_worker, live_server, settings, tmp_path
 ):
     from playwright.sync_api import expect
 
@@ -95,7 +101,6 @@ def test_it_logs_in_imports_orders_and_draws_a_products_sales_chart(
     expect(report.locator(".metric", has_text="Errors").locator(".metric-value")).to_have_text("0")
     expect(page.locator("h1")).to_contain_text("march-orders.csv")
 
-    mug = Product.objects.get(merchant=shop_owner.merchant, sku="MUG-1")
     page.goto(f"{base}{reverse('product-detail', args=[mug.pk])}")
     expect(page.locator("#sales-chart .main-svg").first).to_be_visible()
     expect(page.locator("#product-facts .metric", has_text="Units sold").locator(".metric-value")).to_have_text("6")
