@@ -5,7 +5,7 @@ from __future__ import annotations
 import django_filters as filters
 
 from customers.models import ActivityEvent, Campaign, Customer, Order
-from ecomforecast.api.filters import IdFilter
+from ecomforecast.api.filters import IdFilter, UtcDateTimeFilter
 
 
 class CustomerFilter(filters.FilterSet):
@@ -26,8 +26,8 @@ class OrderFilter(filters.FilterSet):
     status = filters.ChoiceFilter(choices=Order.Status.choices)
     channel = filters.CharFilter()
     sku = filters.CharFilter(field_name="lines__product__sku", distinct=True, help_text="orders with a line of it")
-    placed_from = filters.IsoDateTimeFilter(field_name="placed_at", lookup_expr="gte")
-    placed_to = filters.IsoDateTimeFilter(field_name="placed_at", lookup_expr="lt")
+    placed_from = UtcDateTimeFilter(field_name="placed_at", lookup_expr="gte")
+    placed_to = UtcDateTimeFilter(field_name="placed_at", lookup_expr="lt")
 
     class Meta:
         model = Order
@@ -51,8 +51,8 @@ class ActivityEventFilter(filters.FilterSet):
     customer_external_id = filters.CharFilter(field_name="customer__external_id")
     sku = filters.CharFilter(field_name="product__sku")
     session_id = filters.CharFilter()
-    occurred_from = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_to = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    occurred_from = UtcDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_to = UtcDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
 
     class Meta:
         model = ActivityEvent

@@ -161,3 +161,25 @@ def test_it_finds_campaigns_running_on_a_day_and_promoting_a_sku(api_client, mer
 
     assert _values(api_client.get("/api/v1/campaigns/", {"running_on": "2024-03-05"}), "external_id") == ["MARCH"]
     assert _values(api_client.get("/api/v1/campaigns/", {"sku": "MUG-1"}), "external_id") == ["MARCH"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["0677-06-05T07:14:12+16:16", "4515-07-07T08:05:05-21:19", "0001-01-01T00:00:00+05:00", "not-a-date"],
+)
+def test_it_answers_400_for_date_times_postgres_or_the_calendar_cannot_hold(api_client, value):
+    for url, parameter in (("/api/v1/orders/", "placed_to"), ("/api/v1/activity/", "occurred_from")):
+        response = api_client.get(url, {parameter: value})
+
+        assert response.status_code == 400, (url, response.content)
+        assert parameter in response.json()
+
+
+def test_it_compares_date_times_with_an_offset_in_utc(api_client, merchant):
+    OrderFactory(merchant=merchant, placed_at=dt.datetime(2024, 3, 1, 10, 0, tzinfo=dt.UTC))
+
+    from_just_before = api_client.get("/api/v1/orders/", {"placed_from": "2024-03-01T11:30:00+02:00"}).json()
+    from_just_after = api_client.get("/api/v1/orders/", {"placed_from": "2024-03-01T12:30:00+02:00"}).json()
+
+    assert from_just_before["count"] == 1  # 09:30 UTC
+    assert from_just_after["count"] == 0  # 10:30 UTC
