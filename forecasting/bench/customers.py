@@ -1,7 +1,9 @@
-"""Customer-model benchmark on the UCI Online Retail files: BG/NBD, Pareto/NBD and gradient boosting side by side.
+"""Customer-model benchmark on the UCI Online Retail files: BG/NBD, Pareto/NBD, gradient boosting and the GRU
+sequence model side by side.
 
     python -m forecasting.bench.customers --input online_retail_II_2009_2010.parquet online_retail.parquet \
-        --holdout-days 90 [--cutoff 2011-09-11] [--calibration isotonic] [--report report.json]
+        --holdout-days 90 [--cutoff 2011-09-11] [--calibration isotonic] [--report report.json] \
+        [--no-sequence] [--device cpu|cuda] [--threads N]
 
 Accepts both column spellings (InvoiceNo/Invoice, CustomerID/"Customer ID", UnitPrice/Price). Rows without a
 customer are dropped; an invoice is one purchase occasion; invoices prefixed C are returns, A (bad-debt
@@ -92,6 +94,10 @@ def format_report(report: EvaluationReport) -> str:
     return "\n".join([header, body, "relative to bg_nbd:", *ratios])
 
 
+def print_epoch(epoch: int, max_epochs: int, validation_loss: float) -> None:
+    print(f"gru_sequence epoch {epoch}/{max_epochs}: validation loss {validation_loss:.4f}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--input", nargs="+", type=Path, required=True)
@@ -100,6 +106,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--calibration", choices=("isotonic", "platt"), default="isotonic")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--report", type=Path, default=None)
+    parser.add_argument(
+        "--sequence",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also train and score the GRU sequence model (default: on)",
+    )
+    parser.add_argument("--device", default="cpu", help="torch device for the sequence model: cpu or cuda")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads for the sequence model")
     args = parser.parse_args(argv)
 
     transactions, skipped = retail_transactions(read_retail_lines(args.input))
@@ -115,6 +129,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         cutoff=cutoff,
         holdout_days=args.holdout_days,
         classifier_options={"calibration": args.calibration, "seed": args.seed},
+        include_sequence=args.sequence,
+        sequence_options={
+            "calibration": args.calibration,
+            "seed": args.seed,
+            "device": args.device,
+            "threads": args.threads,
+        },
+        sequence_progress=print_epoch,
     )
     print(format_report(report))
     if args.report:

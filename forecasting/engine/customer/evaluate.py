@@ -7,13 +7,14 @@ model is fitted on the calibration period only and scored on the customers who h
 Per model: AUC, Brier score and log loss of P(at least one purchase in the holdout); a binned calibration curve;
 MAE of predicted vs actual purchase counts per customer; the aggregate holdout purchase count against the actual
 one (relative error); seconds to fit and to score. BTYD rows also carry the holdout spend predicted with
-Gamma-Gamma spend per purchase.
+Gamma-Gamma spend per purchase. The GRU sequence model (sequence.py) joins when asked for, calibrated and raw
+like the booster; it also scores customers known only from events, who are left out here like everywhere else.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,6 +24,7 @@ from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 from forecasting.engine.customer.btyd import BetaGeoModel, ParetoNBDModel
 from forecasting.engine.customer.discriminative import PurchaseClassifier
 from forecasting.engine.customer.features import holdout_outcomes, repeat_purchase_summary, validate_transactions
+from forecasting.engine.customer.sequence import SequencePurchaseModel
 from forecasting.engine.customer.spend import GammaGammaModel
 
 PROBABILITY_CLIP = 1e-6
@@ -154,6 +156,40 @@ def score_classifier(
     ]
 
 
+def score_sequence(
+    transactions: pd.DataFrame,
+    events: pd.DataFrame | None,
+    *,
+    cutoff: pd.Timestamp,
+    holdout_days: int,
+    sequence_options: Mapping | None,
+    progress: Callable[[int, int, float], None] | None = None,
+) -> list[ModelScores]:
+    started = time.perf_counter()
+    model = SequencePurchaseModel(horizon_days=holdout_days, **dict(sequence_options or {})).fit(
+        transactions, events, cutoff=cutoff, progress=progress
+    )
+    fitted = time.perf_counter()
+    predictions = model.predict(transactions, events, cutoff=cutoff)
+    scored = time.perf_counter()
+    common = {
+        "expected_purchases": predictions["expected_purchases"],
+        "fit_seconds": fitted - started,
+        "score_seconds": scored - fitted,
+        "parameters": {
+            "epochs": model.epochs_,
+            "best_epoch": model.best_epoch_,
+            "training_rows": model.training_rows_,
+            "count_scale": model.count_scale_,
+            "device": model.device_,
+        },
+    }
+    return [
+        ModelScores(name=model.name, p_purchase=predictions["p_purchase"], **common),
+        ModelScores(name=f"{model.name}_raw", p_purchase=predictions["p_purchase_raw"], **common),
+    ]
+
+
 def evaluate_customer_models(
     transactions: pd.DataFrame,
     events: pd.DataFrame | None = None,
@@ -161,9 +197,14 @@ def evaluate_customer_models(
     cutoff,
     holdout_days: int = 90,
     classifier_options: Mapping | None = None,
+    include_sequence: bool = False,
+    sequence_options: Mapping | None = None,
+    sequence_progress: Callable[[int, int, float], None] | None = None,
     calibration_bins: int = 10,
 ) -> EvaluationReport:
-    """Fit every model on data before `cutoff`, score the holdout and compare them."""
+    """Fit every model on data before `cutoff`, score the holdout and compare them. The GRU sequence model
+    (`include_sequence`) is off by default: it needs torch and takes the longest to train; `sequence_progress`
+    hears about each of its training epochs."""
     cutoff = pd.Timestamp(cutoff)
     frame = validate_transactions(transactions)
     summary = repeat_purchase_summary(frame, cutoff=cutoff)
@@ -178,6 +219,17 @@ def evaluate_customer_models(
             frame, events, cutoff=cutoff, holdout_days=holdout_days, classifier_options=classifier_options
         ),
     ]
+    if include_sequence:
+        all_scores.extend(
+            score_sequence(
+                frame,
+                events,
+                cutoff=cutoff,
+                holdout_days=holdout_days,
+                sequence_options=sequence_options,
+                progress=sequence_progress,
+            )
+        )
     rows, curves = [], {}
     for scores in all_scores:
         p_purchase = scores.p_purchase.reindex(summary.index).to_numpy()
