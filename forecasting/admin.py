@@ -1,4 +1,5 @@
-"""Staff admin for forecast runs, per-SKU results and model artifacts; runs can be re-run from here."""
+"""Staff admin for forecast runs, per-SKU results, model artifacts, customer-score runs and scores; runs can be
+re-run from here."""
 
 from __future__ import annotations
 
@@ -6,8 +7,15 @@ from django.contrib import admin, messages
 from django.db import transaction
 
 from ecomforecast.admin import MerchantOwnedAdmin
-from forecasting import services
-from forecasting.models import ForecastChunk, ForecastResult, ForecastRun, ModelArtifact
+from forecasting import customer_services, services
+from forecasting.models import (
+    CustomerForecastRun,
+    CustomerScore,
+    ForecastChunk,
+    ForecastResult,
+    ForecastRun,
+    ModelArtifact,
+)
 
 
 class ForecastChunkInline(admin.TabularInline):
@@ -94,3 +102,78 @@ class ModelArtifactAdmin(MerchantOwnedAdmin):
     list_display = ("name", "version", "merchant", "data_cutoff", "trained_at", "storage_path")
     list_filter = ("merchant", "name")
     search_fields = ("name", "storage_path")
+
+
+@admin.register(CustomerForecastRun)
+class CustomerForecastRunAdmin(MerchantOwnedAdmin):
+    list_display = (
+        "id",
+        "merchant",
+        "status",
+        "data_cutoff",
+        "customers_total",
+        "probability_model",
+        "progress_percent",
+        "attempts",
+        "duration_seconds",
+        "created_at",
+    )
+    list_filter = ("merchant", "status")
+    date_hierarchy = "created_at"
+    readonly_fields = [field.name for field in CustomerForecastRun._meta.fields]
+    actions = ("rerun",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.display(description="churn model")
+    def probability_model(self, run: CustomerForecastRun) -> str:
+        return run.score_models.get("churn_risk", "–")
+
+    @admin.display(description="progress")
+    def progress_percent(self, run: CustomerForecastRun) -> str:
+        return f"{run.progress:.0%}"
+
+    @admin.display(description="seconds")
+    def duration_seconds(self, run: CustomerForecastRun) -> str:
+        total = run.timings.get("total")
+        return f"{total:.1f}" if total is not None else "–"
+
+    @admin.action(description="Score the selected runs again (same cutoff and configuration)")
+    def rerun(self, request, queryset) -> None:
+        count = 0
+        for run in queryset:
+            customer_services.customer_scores_run_reset(run_id=run.pk)
+            count += 1
+        messages.success(request, f"{count} customer-score run(s) queued again.")
+
+
+@admin.register(CustomerScore)
+class CustomerScoreAdmin(MerchantOwnedAdmin):
+    list_display = (
+        "customer",
+        "run",
+        "segment",
+        "churn_risk_percent",
+        "p_alive",
+        "p_purchase_30d",
+        "expected_orders_90d",
+        "clv_12m",
+        "model",
+        "merchant",
+    )
+    # Filters list their choices without scanning the scores (a distinct over millions of rows per page view).
+    list_filter = ("merchant", "segment", "run")
+    show_full_result_count = False
+    search_fields = ("customer__external_id", "customer__email", "customer__name")
+    list_select_related = ("merchant", "customer", "run")
+    readonly_fields = [field.name for field in CustomerScore._meta.fields]
+    raw_id_fields = ("run", "customer")
+    ordering = ("-run__created_at", "-churn_risk")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.display(description="churn risk", ordering="churn_risk")
+    def churn_risk_percent(self, score: CustomerScore) -> str:
+        return f"{score.churn_risk:.0%}"

@@ -1,9 +1,11 @@
-"""Forecast runs and their results: per-SKU choice and scores, per-day values, trained model artifacts."""
+"""Forecast runs and their results: per-SKU choice and scores, per-day values, trained model artifacts, and
+customer-score runs with per-customer scores."""
 
 from __future__ import annotations
 
 from django.db import models
 
+from customers.models import Customer
 from ecomforecast.models import MerchantOwned
 from inventory.models import Product
 
@@ -140,3 +142,86 @@ class ModelArtifact(MerchantOwned):
 
     def __str__(self) -> str:
         return f"{self.name} v{self.version}"
+
+
+class CustomerForecastRun(MerchantOwned):
+    """One scoring of a merchant's customers at a data cutoff: purchase probability, churn risk, CLV, segment.
+
+    Kept apart from ForecastRun so that the sales run's chunk planning, re-run action and progress page never
+    pick up a customer run; "latest scores" is one indexed lookup on (merchant, status, -finished_at).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    idempotency_key = models.CharField(max_length=64, help_text="hash of merchant, data cutoff and config")
+    data_cutoff = models.DateField(help_text="last day of history the scores use")
+    config = models.JSONField(default=dict, blank=True)
+    score_models = models.JSONField(
+        default=dict, blank=True, help_text="the model behind each score, fitted parameters and fallbacks"
+    )
+    progress = models.FloatField(default=0.0, help_text="0..1")
+    stage = models.CharField(max_length=64, blank=True, help_text="what the run is doing now")
+    customers_total = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    timings = models.JSONField(default=dict, blank=True, help_text="seconds: read, engine, write, total")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "idempotency_key"], name="customerforecastrun_unique_idempotency"
+            )
+        ]
+        indexes = [models.Index(fields=["merchant", "status", "-finished_at"], name="customerforecastrun_latest")]
+
+    def __str__(self) -> str:
+        return f"Customer scores {self.data_cutoff} ({self.status})"
+
+
+class CustomerScore(MerchantOwned):
+    """One customer's scores in one run; earlier runs keep theirs, so a customer's scores have a history."""
+
+    class Segment(models.TextChoices):
+        CHAMPIONS = "champions", "Champions"
+        LOYAL = "loyal", "Loyal"
+        PROMISING = "promising", "Promising"
+        AT_RISK = "at risk", "At risk"
+        HIBERNATING = "hibernating", "Hibernating"
+        LOST = "lost", "Lost"
+
+    # Reads always go through the run (the unique (run, customer) index and the run indexes below), so a
+    # merchant index would only slow down the bulk write of a run's rows.
+    merchant = models.ForeignKey("ecomforecast.Merchant", on_delete=models.CASCADE, related_name="+", db_index=False)
+    run = models.ForeignKey(CustomerForecastRun, on_delete=models.CASCADE, related_name="scores", db_index=False)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="forecast_scores")
+    p_alive = models.FloatField(help_text="probability the customer is still active at the cutoff")
+    p_purchase_30d = models.FloatField(help_text="probability of at least one order in the next 30 days")
+    expected_orders_90d = models.FloatField(help_text="expected orders in the next 90 days")
+    churn_risk = models.FloatField(help_text="probability of no order in the next 90 days")
+    clv_12m = models.FloatField(help_text="discounted expected spend over the next 12 months")
+    segment = models.CharField(max_length=16, choices=Segment.choices)
+    rfm = models.CharField(max_length=3, help_text="R, F and M quintile scores (1-5)")
+    model = models.CharField(max_length=64, help_text="model behind p_purchase_30d and churn_risk")
+    orders = models.PositiveIntegerField(help_text="purchases before the cutoff")
+    days_since_last_order = models.FloatField()
+    total_spend = models.FloatField(help_text="spend before the cutoff")
+
+    class Meta:
+        ordering = ["run", "-churn_risk", "customer"]
+        constraints = [models.UniqueConstraint(fields=["run", "customer"], name="customerscore_unique_run_customer")]
+        indexes = [
+            models.Index(fields=["run", "-churn_risk"], name="customerscore_run_churn"),
+            models.Index(fields=["run", "segment", "-churn_risk"], name="customerscore_run_segment"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} in run {self.run_id}: churn risk {self.churn_risk:.0%}"

@@ -37,3 +37,10 @@ def forecast_chunk(chunk_id: int) -> int:
 @shared_task(name="forecasting.tasks.forecast_run_finish", **RELIABLE)
 def forecast_run_finish(run_id: int) -> str:
     return services.forecast_run_close(run_id=run_id).status
+
+
+@shared_task(name="forecasting.tasks.customer_scores_run", soft_time_limit=3300, time_limit=3600, **RELIABLE)
+def customer_scores_run(run_id: int) -> str:
+    from forecasting import customer_services
+
+    return customer_services.customer_scores_run_execute(run_id=run_id).status

@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 
 from customers.api.urls import routes as customer_routes
 from ecomforecast.api.routes import routes as core_routes
+from forecasting.api.urls import extra_urlpatterns as forecasting_extra_urlpatterns
 from forecasting.api.urls import routes as forecasting_routes
 from inventory.api.urls import extra_urlpatterns as inventory_extra_urlpatterns
 from inventory.api.urls import routes as inventory_routes
@@ -16,4 +17,4 @@ for prefix, viewset, basename in [*core_routes, *inventory_routes, *customer_rou
     router.register(prefix, viewset, basename=basename)
 
 # Downloads named like files (.../export.csv) answer without the router's trailing slash too.
-urlpatterns = [*inventory_extra_urlpatterns, path("", include(router.urls))]
+urlpatterns = [*inventory_extra_urlpatterns, *forecasting_extra_urlpatterns, path("", include(router.urls))]

@@ -1,8 +1,27 @@
 from __future__ import annotations
 
+from django.urls import path
+
+from forecasting.api.customer_scores import CustomerScoresOfCustomerView, CustomerScoreViewSet
 from forecasting.api.views import ForecastRunViewSet, ForecastViewSet
 
 routes = [
     ("forecast-runs", ForecastRunViewSet, "forecast-run"),
     ("forecasts", ForecastViewSet, "forecast"),
+    ("customer-scores", CustomerScoreViewSet, "customer-score"),
+]
+
+extra_urlpatterns = [
+    # Under the customer's URL but served here: the customers app cannot import forecasting.
+    path(
+        "customers/<int:customer_pk>/scores/",
+        CustomerScoresOfCustomerView.as_view(),
+        name="customer-scores-of-customer",
+    ),
+    path(
+        "customer-scores/export.csv",
+        # The same operation as the router's export.csv/ route; documented once, there.
+        CustomerScoreViewSet.as_view({"get": "export_csv"}, detail=False, pagination_class=None, schema=None),
+        name="customer-score-export-csv-file",
+    ),
 ]

@@ -16,7 +16,8 @@ from django.utils import timezone
 from customers.models import ActivityEvent, Campaign, Customer, Order
 from ecomforecast.models import ApiKey, ImportJob, Merchant
 from ecomforecast.services import api_key_create
-from forecasting.models import ForecastResult, ForecastRun, ForecastValue
+from forecasting.customer_selectors import customer_run_latest
+from forecasting.models import CustomerForecastRun, CustomerScore, ForecastResult, ForecastRun, ForecastValue
 from forecasting.selectors import forecast_run_latest
 from inventory.models import (
     Category,
@@ -156,6 +157,33 @@ def _reorder_line(merchant: Merchant, plan: ReorderPlan | None = None) -> Reorde
     )
 
 
+def customer_score_row(merchant: Merchant) -> CustomerScore:
+    """A new customer's score in the merchant's latest succeeded run (the run the list shows by default)."""
+    run = customer_run_latest(merchant=merchant) or CustomerForecastRun.objects.create(
+        merchant=merchant,
+        idempotency_key=uuid.uuid4().hex,
+        data_cutoff=dt.date(2024, 3, 31),
+        status=CustomerForecastRun.Status.SUCCEEDED,
+        finished_at=timezone.now(),
+    )
+    return CustomerScore.objects.create(
+        merchant=merchant,
+        run=run,
+        customer=CustomerFactory(merchant=merchant, name=f"Customer {uuid.uuid4().hex[:6]}"),
+        p_alive=0.8,
+        p_purchase_30d=0.4,
+        expected_orders_90d=1.2,
+        churn_risk=0.35,
+        clv_12m=120.0,
+        segment=CustomerScore.Segment.LOYAL,
+        rfm="343",
+        model="bg_nbd",
+        orders=4,
+        days_since_last_order=21.0,
+        total_spend=160.0,
+    )
+
+
 BUILDERS: dict[type[models.Model], Callable[[Merchant], models.Model]] = {
     Merchant: lambda merchant: merchant,
     ApiKey: lambda merchant: api_key_create(merchant=merchant, name="integration")[0],
@@ -177,6 +205,7 @@ BUILDERS: dict[type[models.Model], Callable[[Merchant], models.Model]] = {
     ),
     ReorderPlan: _reorder_plan,
     ReorderLine: _reorder_line,
+    CustomerScore: customer_score_row,
 }
 
 

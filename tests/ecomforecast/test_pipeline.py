@@ -25,6 +25,7 @@ def test_it_builds_the_reorder_plan_of_the_forecast_it_runs(merchant):
     assert plan.forecast_run_id == run.pk
     assert plan.plan_date == run.data_cutoff + dt.timedelta(days=1)
     assert sorted(plan.lines.values_list("product_id", flat=True)) == sorted(product.pk for product in products)
+    assert made["customer_score_run"].status == "succeeded"
 
 
 def test_it_queues_the_plan_on_the_planning_queue_when_a_run_succeeds(

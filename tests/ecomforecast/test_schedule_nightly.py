@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django_celery_beat.models import PeriodicTask
 
 from ecomforecast.tasks import nightly_pipeline
-from forecasting.models import ForecastRun
+from forecasting.models import CustomerForecastRun, ForecastRun
 from tests.factories import MerchantFactory, ProductFactory
 
 
@@ -34,10 +34,14 @@ def test_it_removes_the_schedule_of_a_deleted_merchant(db):
     assert not PeriodicTask.objects.filter(name="nightly pipeline: gone").exists()
 
 
-def test_it_requests_the_forecast_run_when_the_nightly_task_fires(merchant, django_capture_on_commit_callbacks):
+def test_it_requests_the_forecast_and_customer_score_runs_when_the_nightly_task_fires(
+    merchant, django_capture_on_commit_callbacks
+):
     ProductFactory(merchant=merchant)
     with django_capture_on_commit_callbacks() as callbacks:
         result = nightly_pipeline.run(merchant.pk)
     run = ForecastRun.objects.get(merchant=merchant)
+    customer_run = CustomerForecastRun.objects.get(merchant=merchant)
     assert result["sales_forecast_run"] == run.pk
-    assert len(callbacks) == 1
+    assert result["customer_score_run"] == customer_run.pk
+    assert len(callbacks) == 2  # one dispatch after commit per run
