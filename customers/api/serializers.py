@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from customers.models import ActivityEvent, Campaign, Customer, Order, OrderLine
@@ -164,3 +165,33 @@ class BulkOrderErrorSerializer(serializers.Serializer):
 class BulkOrderErrorsSerializer(serializers.Serializer):
     errors = BulkOrderErrorSerializer(many=True)
     error_count = serializers.IntegerField(help_text="all errors; at most 1000 are listed")
+
+
+class LatestScoresSerializer(serializers.Serializer):
+    """The customer's row in the merchant's latest customer-score run (history: /customers/{id}/scores/)."""
+
+    run = serializers.IntegerField(source="run_id")
+    data_cutoff = serializers.DateField(source="run.data_cutoff")
+    segment = serializers.CharField()
+    churn_risk = serializers.FloatField()
+    p_alive = serializers.FloatField()
+    p_purchase_30d = serializers.FloatField()
+    expected_orders_90d = serializers.FloatField()
+    clv_12m = serializers.FloatField()
+    model = serializers.CharField()
+
+
+class CustomerDetailSerializer(CustomerSerializer):
+    latest_scores = serializers.SerializerMethodField()
+
+    class Meta(CustomerSerializer.Meta):
+        fields = [*CustomerSerializer.Meta.fields, "latest_scores"]
+        read_only_fields = fields
+
+    @extend_schema_field(LatestScoresSerializer(allow_null=True))
+    def get_latest_scores(self, customer: Customer) -> dict | None:
+        # Scores are forecasts, so they live in the forecasting app and are read through its selector.
+        from forecasting.customer_selectors import customer_score_latest
+
+        score = customer_score_latest(merchant=self.context["merchant"], customer=customer)
+        return LatestScoresSerializer(score).data if score is not None else None

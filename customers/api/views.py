@@ -30,6 +30,9 @@ class CustomerViewSet(MerchantReadOnlyViewSet):
     search_fields = ["external_id", "email", "name"]
     ordering_fields = ["external_id", "first_seen_at", "created_at", "id"]
 
+    def get_serializer_class(self):
+        return serializers.CustomerDetailSerializer if self.action == "retrieve" else serializers.CustomerSerializer
+
 
 class OrderViewSet(MerchantReadOnlyViewSet):
     selector = staticmethod(order_list)

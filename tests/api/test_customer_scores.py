@@ -198,3 +198,15 @@ def test_it_exports_without_a_query_per_row(api_client, merchant, scored):
         score(scored["latest"], CustomerFactory(merchant=merchant), churn_risk=index / 10, segment="promising")
 
     assert export_queries() == baseline
+
+
+def test_it_includes_the_latest_scores_in_the_customer_detail_but_not_the_list(api_client, merchant, scored):
+    detail = api_client.get(f"/api/v1/customers/{scored['anna'].pk}/").json()
+    newcomer = api_client.get(f"/api/v1/customers/{CustomerFactory(merchant=merchant).pk}/").json()
+    listed = api_client.get("/api/v1/customers/").json()["results"]
+
+    assert detail["latest_scores"]["churn_risk"] == 0.2
+    assert detail["latest_scores"]["run"] == scored["latest"].pk
+    assert detail["latest_scores"]["data_cutoff"] == "2024-06-30"
+    assert newcomer["latest_scores"] is None
+    assert all("latest_scores" not in row for row in listed)
