@@ -4,12 +4,19 @@ For a panel of series that end on the same date, AutoForecaster
 
 1. classifies each series (smooth / erratic / intermittent / lumpy / new / dead, forecasting.engine.classify);
 2. routes each class to its candidate models. A candidate is a registry model name, optionally with the suffix
-   ``+season``: the model then runs on the series divided by a multiplicative seasonal index (the series' own
-   profile over the last ``seasonal_index_seasons`` seasons, shrunk towards the profile of the whole panel so
-   that a SKU with twenty sales still gets the shop's weekly rhythm) and its forecast is multiplied back. This
-   lets the cheap non-seasonal models (SES, Croston, TSB...) follow the weekly pattern of retail demand, the
-   way statsforecast's Theta deseasonalises. Periods whose index is below ``closed_index`` (a shop shut on
-   Saturdays) are treated as missing and forecast as zero;
+   ``+season`` and/or ``+year``. With ``+season`` the model runs on the series divided by a multiplicative
+   seasonal index (the series' own profile over the last ``seasonal_index_seasons`` seasons, shrunk towards the
+   profile of the whole panel so that a SKU with twenty sales still gets the shop's weekly rhythm) and its
+   forecast is multiplied back. This lets the cheap non-seasonal models (SES, Croston, TSB...) follow the weekly
+   pattern of retail demand, the way statsforecast's Theta deseasonalises. Periods whose index is below
+   ``closed_index`` (a shop shut on Saturdays) are treated as missing and forecast as zero. With ``+year`` the
+   forecast is multiplied by the pooled yearly level factor of the whole panel passed to ``forecast``
+   (forecasting.engine.yearly: last year's demand over the coming h periods / over the ``year_window`` periods
+   before them, over ``year_length`` = 364 days or 52 weeks, shrunk towards 1 with ``year_prior``; 1 without a
+   year + h + window of history). Each backtest window gets the factor known at its own cutoff, and a ``+year``
+   variant reuses its base candidate's fit, so it costs one multiplication. No default route holds a ``+year``
+   variant: on the benchmarks it lowered the bias but not the error, and it made the reorder-policy replay worse
+   on its evaluation window (docs/benchmarks.md, "Yearly seasonality");
 3. backtests every candidate on the last ``n_windows`` windows of ``h`` periods of the training data only, all
    series of a class in one vectorised call per candidate and window;
 4. calibrates quantiles conformally on ratios actual / forecast, so that quantile = forecast x ratio quantile.
@@ -25,8 +32,9 @@ For a panel of series that end on the same date, AutoForecaster
    ``selection_prior`` adds that multiple of the class's mean score, to damp noisy per-series choices. The
    forecast is the median of the ``top_k`` best candidates (default 3; 1 picks the single best);
 6. refits the chosen candidates on the whole series and returns the mean, the calibrated quantiles and sample
-   paths (forecast x ratios drawn from the same calibration, independently per step, so paths carry no
-   correlation between days).
+   paths: forecast x ratios drawn from the same calibration, with the days of a path sharing a common factor
+   whose weight is the equicorrelation of the backtest errors within a window (``error_correlation``), so that
+   demand summed over a lead time is as uncertain as the backtest says.
 
 A candidate that fails on a series is replaced there by seasonal naive and the fallback is recorded; a series
 too short to backtest gets its class's first candidate, calibrated with the pooled ratios of its class.
@@ -46,8 +54,10 @@ from forecasting.engine.classify import classify_panel
 from forecasting.engine.models.common import PanelModel, clean_series, to_panel
 from forecasting.engine.models.laws import series_rng
 from forecasting.engine.registry import make_model
+from forecasting.engine.yearly import default_year_length, yearly_factor
 
 SEASON_SUFFIX = "+season"
+YEAR_SUFFIX = "+year"
 FALLBACK_MODEL = "seasonal_naive"
 # Ratios are pooled per class from at most this many backtest points, drawn at random (seeded).
 POOL_SIZE = 20_000
@@ -96,6 +106,9 @@ class AutoForecaster:
         history_window: int = 28,
         history_periods: int = 364,
         selection_prior: float = 0.0,
+        year_length: int | None = None,
+        year_window: int = 28,
+        year_prior: float = 100.0,
         model_params: Mapping[str, Mapping[str, object]] | None = None,
         n_paths: int = 200,
         seed: int = 0,
@@ -114,6 +127,9 @@ class AutoForecaster:
         self.history_window = history_window
         self.history_periods = history_periods
         self.selection_prior = selection_prior
+        self.year_length = default_year_length(season_length) if year_length is None else year_length
+        self.year_window = year_window
+        self.year_prior = year_prior
         self.model_params = model_params
         self.n_paths = n_paths
         self.seed = seed
@@ -136,15 +152,43 @@ class AutoForecaster:
         panel = to_panel([clean_series(values) for values in series])
         classes = np.asarray(classify_panel(panel), dtype=object)
         routes = {**DEFAULT_CANDIDATES, **(dict(self.candidates) if self.candidates else {})}
+        year_factors = self._year_factors(panel, horizon, routes)
         results: list[AutoResult] = [None] * len(series)  # type: ignore[list-item]
         for demand_class in sorted(set(classes.tolist())):
             rows = np.flatnonzero(classes == demand_class)
             candidates = tuple(routes.get(demand_class) or routes["smooth"])
             for row, result in zip(
-                rows, self._forecast_class(panel[rows], demand_class, candidates, horizon, levels), strict=True
+                rows,
+                self._forecast_class(panel[rows], demand_class, candidates, horizon, levels, year_factors),
+                strict=True,
             ):
                 results[row] = result
         return results
+
+    def _offsets(self, length: int, horizon: int) -> list[int]:
+        """Distances from the panel's end to the internal backtest cutoffs, earliest first."""
+        step = self.step or horizon
+        offsets = [horizon + (self.n_windows - 1 - window) * step for window in range(self.n_windows)]
+        return [offset for offset in offsets if length - offset >= 2 * self.season_length]
+
+    def _year_factors(self, panel: np.ndarray, horizon: int, routes: Mapping[str, Sequence[str]]) -> dict[int, float]:
+        """Panel length at each internal cutoff (and at the end) -> the pooled yearly factor known there.
+
+        Pooled over the whole panel rather than per demand class: the yearly cycle is the shop's (the autumn ramp
+        lifts lumpy and smooth SKUs alike) and a class can hold two series, or only dead ones."""
+        if not any(split_candidate(name)[2] for names in routes.values() for name in names):
+            return {}
+        length = panel.shape[1]
+        return {
+            cutoff: yearly_factor(
+                panel[:, :cutoff],
+                horizon,
+                year_length=self.year_length,
+                window=self.year_window,
+                prior=self.year_prior,
+            )
+            for cutoff in [length - offset for offset in self._offsets(length, horizon)] + [length]
+        }
 
     # -- one demand class ------------------------------------------------------------------------------------
 
@@ -155,11 +199,10 @@ class AutoForecaster:
         candidates: tuple[str, ...],
         horizon: int,
         levels: tuple[float, ...],
+        year_factors: Mapping[int, float],
     ) -> list[AutoResult]:
         n, length = panel.shape
-        step = self.step or horizon
-        offsets = [horizon + (self.n_windows - 1 - window) * step for window in range(self.n_windows)]
-        offsets = [offset for offset in offsets if length - offset >= 2 * self.season_length]
+        offsets = self._offsets(length, horizon)
         actuals = (
             np.stack([panel[:, length - offset : length - offset + horizon] for offset in offsets], axis=1)
             if offsets
@@ -168,11 +211,19 @@ class AutoForecaster:
 
         backtests: dict[str, np.ndarray] = {}
         backtest_fallbacks: dict[str, np.ndarray] = {}
+        # a `+year` variant is its base candidate times one number per cutoff: fit each base once per window
+        unscaled: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
         for name in candidates:
+            base, yearly = _without_year(name)
             window_means = []
             fell_back = np.zeros(n, dtype=bool)
             for offset in offsets:
-                means, failed = self._candidate_means(name, panel[:, : length - offset], horizon)
+                key = (base, offset)
+                if key not in unscaled:
+                    unscaled[key] = self._candidate_means(base, panel[:, : length - offset], horizon)
+                means, failed = unscaled[key]
+                if yearly:
+                    means = means * year_factors.get(length - offset, 1.0)
                 window_means.append(means)
                 fell_back |= failed
             backtests[name] = np.stack(window_means, axis=1) if window_means else np.full((n, 0, horizon), np.nan)
@@ -219,7 +270,10 @@ class AutoForecaster:
         for index in np.unique(chosen):
             name = candidates[int(index)]
             rows = np.flatnonzero((chosen == index).any(axis=1))
-            means, failed = self._candidate_means(name, panel[rows], horizon)
+            base, yearly = _without_year(name)
+            means, failed = self._candidate_means(base, panel[rows], horizon)
+            if yearly:
+                means = means * year_factors.get(length, 1.0)
             full_means = np.zeros((n, horizon))
             full_failed = np.zeros(n, dtype=bool)
             full_means[rows], full_failed[rows] = means, failed
@@ -275,8 +329,9 @@ class AutoForecaster:
     # -- candidate forecasts ---------------------------------------------------------------------------------
 
     def _candidate_means(self, name: str, panel: np.ndarray, horizon: int) -> tuple[np.ndarray, np.ndarray]:
-        """(n, h) point forecasts of one candidate on a NaN-left-padded panel, and which rows fell back."""
-        base, seasonal = (name[: -len(SEASON_SUFFIX)], True) if name.endswith(SEASON_SUFFIX) else (name, False)
+        """(n, h) point forecasts of one candidate without `+year` on a NaN-left-padded panel, and which rows fell
+        back."""
+        base, seasonal, _ = split_candidate(name)
         values = panel
         index = None
         if seasonal:
@@ -360,6 +415,24 @@ class AutoForecaster:
             paths=paths,
             info={"path_correlation": correlation},
         )
+
+
+def split_candidate(name: str) -> tuple[str, bool, bool]:
+    """(registry model, `+season`?, `+year`?) of a candidate name; suffixes in any order, each at most once."""
+    base, *suffixes = name.split("+")
+    flags = [f"+{suffix}" for suffix in suffixes]
+    unknown = [flag for flag in flags if flag not in (SEASON_SUFFIX, YEAR_SUFFIX)]
+    if not base or unknown or len(set(flags)) != len(flags):
+        raise ValueError(
+            f"bad candidate {name!r}: a registry model name, then optionally {SEASON_SUFFIX} and/or {YEAR_SUFFIX}"
+        )
+    return base, SEASON_SUFFIX in flags, YEAR_SUFFIX in flags
+
+
+def _without_year(name: str) -> tuple[str, bool]:
+    """The candidate without its `+year` suffix, and whether it had one."""
+    base, seasonal, yearly = split_candidate(name)
+    return base + (SEASON_SUFFIX if seasonal else ""), yearly
 
 
 def error_correlation(actuals: np.ndarray, means: np.ndarray) -> float:
