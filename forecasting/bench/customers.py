@@ -1,9 +1,9 @@
-"""Customer-model benchmark on the UCI Online Retail files: BG/NBD, Pareto/NBD, gradient boosting and the GRU
-sequence model side by side.
+"""Customer-model benchmark on the UCI Online Retail files: BG/NBD, Pareto/NBD, gradient boosting, the GRU
+sequence model and the seasonal time change of BG/NBD and Pareto/NBD side by side.
 
     python -m forecasting.bench.customers --input online_retail_II_2009_2010.parquet online_retail.parquet \
         --holdout-days 90 [--cutoff 2011-09-11] [--calibration isotonic] [--report report.json] \
-        [--no-sequence] [--device cpu|cuda] [--threads N]
+        [--no-sequence] [--device cpu|cuda] [--threads N] [--no-seasonal] [--seasonal-prior-log-scale 0.5]
 
 Accepts both column spellings (InvoiceNo/Invoice, CustomerID/"Customer ID", UnitPrice/Price). Rows without a
 customer are dropped; an invoice is one purchase occasion; invoices prefixed C are returns, A (bad-debt
@@ -91,7 +91,21 @@ def format_report(report: EvaluationReport) -> str:
         for model, row in report.table().iterrows()
         if model != "bg_nbd"
     ]
-    return "\n".join([header, body, "relative to bg_nbd:", *ratios])
+    intensities = [
+        f"{row['model']}: s = {row['parameters']['intensity']:.3f}"
+        + (
+            f" (raw {row['parameters']['raw_intensity']:.3f}, shrinkage weight "
+            f"{row['parameters']['shrinkage_weight']:.3f}; last year {row['parameters']['last_year_actual']:.0f} "
+            f"purchases against {row['parameters']['last_year_stationary']:.0f} predicted)"
+            if "raw_intensity" in row["parameters"]
+            else f" ({row['parameters'].get('reason', '')})"
+        )
+        for row in report.rows
+        if "intensity" in row["parameters"]
+    ]
+    return "\n".join(
+        [header, body, "relative to bg_nbd:", *ratios, *(["seasonal intensity:", *intensities] if intensities else [])]
+    )
 
 
 def print_epoch(epoch: int, max_epochs: int, validation_loss: float) -> None:
@@ -114,6 +128,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--device", default="cpu", help="torch device for the sequence model: cpu or cuda")
     parser.add_argument("--threads", type=int, default=None, help="torch threads for the sequence model")
+    parser.add_argument(
+        "--seasonal",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also score BG/NBD and Pareto/NBD with the yearly seasonal time change (default: on)",
+    )
+    parser.add_argument(
+        "--seasonal-prior-log-scale",
+        type=float,
+        default=0.5,
+        help="prior standard deviation of log seasonal intensity; smaller shrinks harder towards 1",
+    )
     args = parser.parse_args(argv)
 
     transactions, skipped = retail_transactions(read_retail_lines(args.input))
@@ -137,6 +163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "threads": args.threads,
         },
         sequence_progress=print_epoch,
+        include_seasonal=args.seasonal,
+        seasonal_options={"prior_log_scale": args.seasonal_prior_log_scale},
     )
     print(format_report(report))
     if args.report:

@@ -82,3 +82,29 @@ def test_it_computes_binary_metrics_and_bins_by_hand():
     assert metrics["brier"] == pytest.approx((0.01 + 0.16 + 0.4225 + 0.04) / 4)
     assert [point["customers"] for point in curve] == [3, 1]
     assert curve[0]["observed_rate"] == pytest.approx(1 / 3)
+
+
+def test_it_adds_the_seasonal_time_change_rows_when_asked(shop):
+    report = evaluate_customer_models(
+        shop, cutoff=CUTOFF, holdout_days=60, classifier_options=SMALL_BOOSTER, include_seasonal=True
+    )
+
+    table = report.table()
+    assert list(table.index) == [
+        "bg_nbd",
+        "pareto_nbd",
+        "gradient_boosting_calibrated",
+        "gradient_boosting_raw",
+        "bg_nbd_seasonal",
+        "pareto_nbd_seasonal",
+    ]
+    for base in ("bg_nbd", "pareto_nbd"):
+        seasonal = table.loc[f"{base}_seasonal"]
+        # This shop has no season: last year's stationary forecast was close, so the clock barely moves.
+        assert seasonal["parameters"]["intensity"] == pytest.approx(1.0, abs=0.2)
+        assert seasonal["actual_total"] == table.loc[base, "actual_total"]
+        assert seasonal["predicted_total"] == pytest.approx(
+            table.loc[base, "predicted_total"], rel=abs(seasonal["parameters"]["intensity"] - 1) + 1e-6
+        )
+        assert seasonal["parameters"]["r"] == pytest.approx(table.loc[base, "parameters"]["r"])
+        assert seasonal["auc"] > 0.75

@@ -1,6 +1,7 @@
 """Customer purchase behaviour: BTYD models, spend and CLV, RFM segments, a calibrated discriminative model, a GRU
-sequence model and their time-split evaluation. Pure numpy/scipy/pandas/scikit-learn, plus torch (imported on
-first use) for the sequence model; see docs/customer_models.md."""
+sequence model, a yearly-seasonal time change of the BTYD models and their time-split evaluation. Pure
+numpy/scipy/pandas/scikit-learn, plus torch (imported on first use) for the sequence model; see
+docs/customer_models.md."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from forecasting.engine.customer.calibration import ProbabilityCalibrator
 from forecasting.engine.customer.discriminative import PurchaseClassifier
 from forecasting.engine.customer.features import behaviour_features, holdout_outcomes, repeat_purchase_summary
 from forecasting.engine.customer.rfm import SEGMENTS, rfm_segments
+from forecasting.engine.customer.seasonal import SeasonalTimeChange
 from forecasting.engine.customer.sequence import SequencePurchaseModel
 from forecasting.engine.customer.spend import GammaGammaModel, customer_lifetime_value
 
@@ -20,6 +22,7 @@ __all__ = [
     "ProbabilityCalibrator",
     "PurchaseClassifier",
     "RepeatPurchaseData",
+    "SeasonalTimeChange",
     "SequencePurchaseModel",
     "behaviour_features",
     "customer_lifetime_value",

@@ -9,6 +9,8 @@ MAE of predicted vs actual purchase counts per customer; the aggregate holdout p
 one (relative error); seconds to fit and to score. BTYD rows also carry the holdout spend predicted with
 Gamma-Gamma spend per purchase. The GRU sequence model (sequence.py) joins when asked for, calibrated and raw
 like the booster; it also scores customers known only from events, who are left out here like everywhere else.
+The seasonal time change of the BTYD models (seasonal.py) joins when asked for, as `bg_nbd_seasonal` and
+`pareto_nbd_seasonal` after every other row; its fit time includes last year's fit that estimates the intensity.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 from forecasting.engine.customer.btyd import BetaGeoModel, ParetoNBDModel
 from forecasting.engine.customer.discriminative import PurchaseClassifier
 from forecasting.engine.customer.features import holdout_outcomes, repeat_purchase_summary, validate_transactions
+from forecasting.engine.customer.seasonal import SeasonalTimeChange
 from forecasting.engine.customer.sequence import SequencePurchaseModel
 from forecasting.engine.customer.spend import GammaGammaModel
 
@@ -130,6 +133,35 @@ def score_btyd(model_class, summary: pd.DataFrame, *, holdout_days: float) -> Mo
     )
 
 
+def score_seasonal(
+    base: str,
+    transactions: pd.DataFrame,
+    summary: pd.DataFrame,
+    *,
+    cutoff: pd.Timestamp,
+    holdout_days: int,
+    seasonal_options: Mapping | None,
+) -> ModelScores:
+    started = time.perf_counter()
+    model = SeasonalTimeChange(base, **dict(seasonal_options or {})).fit(transactions, cutoff=cutoff)
+    estimate = model.estimate(holdout_days)
+    fitted = time.perf_counter()
+    p_purchase = model.probability_of_purchase(holdout_days)
+    expected = model.expected_purchases(holdout_days)
+    spend_model = GammaGammaModel().fit(summary["frequency"], summary["monetary_value"])
+    spend = expected * spend_model.expected_spend(summary["frequency"], summary["monetary_value"])
+    scored = time.perf_counter()
+    return ModelScores(
+        name=model.name,
+        p_purchase=p_purchase,
+        expected_purchases=expected,
+        predicted_spend=spend,
+        fit_seconds=fitted - started,
+        score_seconds=scored - fitted,
+        parameters={**model.model_.parameters_, **estimate},
+    )
+
+
 def score_classifier(
     transactions: pd.DataFrame,
     events: pd.DataFrame | None,
@@ -200,11 +232,14 @@ def evaluate_customer_models(
     include_sequence: bool = False,
     sequence_options: Mapping | None = None,
     sequence_progress: Callable[[int, int, float], None] | None = None,
+    include_seasonal: bool = False,
+    seasonal_options: Mapping | None = None,
     calibration_bins: int = 10,
 ) -> EvaluationReport:
     """Fit every model on data before `cutoff`, score the holdout and compare them. The GRU sequence model
     (`include_sequence`) is off by default: it needs torch and takes the longest to train; `sequence_progress`
-    hears about each of its training epochs."""
+    hears about each of its training epochs. `include_seasonal` adds the seasonal time change of BG/NBD and
+    Pareto/NBD (`seasonal_options` go to `SeasonalTimeChange`)."""
     cutoff = pd.Timestamp(cutoff)
     frame = validate_transactions(transactions)
     summary = repeat_purchase_summary(frame, cutoff=cutoff)
@@ -229,6 +264,19 @@ def evaluate_customer_models(
                 sequence_options=sequence_options,
                 progress=sequence_progress,
             )
+        )
+    if include_seasonal:
+        before_cutoff = frame[frame["timestamp"] < cutoff]
+        all_scores.extend(
+            score_seasonal(
+                base,
+                before_cutoff,
+                summary,
+                cutoff=cutoff,
+                holdout_days=holdout_days,
+                seasonal_options=seasonal_options,
+            )
+            for base in (BetaGeoModel.name, ParetoNBDModel.name)
         )
     rows, curves = [], {}
     for scores in all_scores:
