@@ -3,7 +3,9 @@
 Which model produces each score (recorded on the run in `score_models`, and per customer in `model`):
 
 - p_alive and expected_orders_90d: BG/NBD fitted on every customer known at the cutoff (Pareto/NBD, then each
-  customer's own purchase rate, when a fit gives non-finite numbers on degenerate data);
+  customer's own purchase rate, when a fit gives non-finite numbers on degenerate data); expected orders (and the
+  BTYD purchase and churn probabilities) on the seasonal clock of forecasting/engine/customer/seasonal.py, which
+  measures how far a stationary fit missed the same window one year earlier (no change without a year of history);
 - clv_12m: Gamma-Gamma spend per order x BG/NBD expected orders over 365 days, discounted at the configured annual
   rate and net of the share of their purchase value the customer returned; the customer's own mean order value
   when Gamma-Gamma cannot be fitted (fewer than three repeat buyers);
@@ -36,6 +38,7 @@ from forecasting.engine.customer import (
     repeat_purchase_summary,
     rfm_segments,
 )
+from forecasting.engine.customer.seasonal import BASE_MODELS, SeasonalTimeChange
 from forecasting.models import CustomerForecastRun, CustomerScore
 from forecasting.services import idempotency_key
 
@@ -176,6 +179,27 @@ def score_customers(
     notes.extend(btyd_notes)
     probability_model = btyd.name
     parameters = {btyd.name: btyd.parameters_}
+    orders_model = btyd.name
+    if btyd.name in BASE_MODELS:
+        report("estimating the season", 0.25)
+        try:
+            seasonal = SeasonalTimeChange(btyd.name).fit(transactions, cutoff=cutoff)
+            with np.errstate(all="ignore"):
+                seasonal_orders = btyd.expected_purchases(seasonal.operational_days(ORDERS_DAYS), *arrays)
+                seasonal_purchase = btyd.probability_of_purchase(seasonal.operational_days(PURCHASE_DAYS), *arrays)
+                seasonal_churn = 1.0 - btyd.probability_of_purchase(seasonal.operational_days(CHURN_DAYS), *arrays)
+        except (ValueError, FloatingPointError) as exc:
+            notes.append(f"no seasonal time change: {exc}")
+        else:
+            horizons = (ORDERS_DAYS, PURCHASE_DAYS, CHURN_DAYS)
+            if all(seasonal.operational_days(days) == days for days in horizons):
+                notes.append("no seasonal time change: less than a year of history, or no measurable season")
+            elif all(np.isfinite(values).all() for values in (seasonal_orders, seasonal_purchase, seasonal_churn)):
+                expected_orders, p_purchase, churn_risk = seasonal_orders, seasonal_purchase, seasonal_churn
+                orders_model = probability_model = f"{btyd.name}_seasonal"
+                parameters[orders_model] = {f"{days}d": seasonal.estimate(days) for days in sorted(set(horizons))}
+            else:
+                notes.append("no seasonal time change: non-finite predictions")
 
     report("fitting Gamma-Gamma", 0.3)
     purchases = summary["frequency"] + 1.0
@@ -243,7 +267,7 @@ def score_customers(
     )
     score_models = {
         "p_alive": btyd.name,
-        "expected_orders_90d": btyd.name,
+        "expected_orders_90d": orders_model,
         "p_purchase_30d": probability_model,
         "churn_risk": probability_model,
         "clv_12m": f"{spend_name} x {btyd.name}, net of returns",

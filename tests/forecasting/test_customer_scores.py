@@ -83,8 +83,10 @@ def test_it_scores_each_customer_known_at_the_cutoff_once_with_values_in_range(m
         assert score.expected_orders_90d >= 0
         assert score.clv_12m >= 0
         assert score.segment in CustomerScore.Segment.values
-        assert score.model == "bg_nbd"
+        assert score.model == "bg_nbd_seasonal"  # a year of history: the purchase law runs on the seasonal clock
     assert run.score_models["p_alive"] == "bg_nbd"
+    assert run.score_models["expected_orders_90d"] == "bg_nbd_seasonal"
+    assert set(run.score_models["parameters"]["bg_nbd_seasonal"]) == {"30d", "90d"}
     assert run.score_models["clv_12m"] == "gamma_gamma x bg_nbd, net of returns"
     assert "gradient boosting needs" in run.score_models["notes"][0]
     assert set(run.timings) == {"read", "engine", "write", "total"}

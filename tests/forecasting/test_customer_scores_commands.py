@@ -46,7 +46,7 @@ def test_it_prints_every_models_holdout_metrics_side_by_side(merchant, populatio
     assert output.startswith(f"cutoff {cutoff}  holdout 90 days  customers ")
     header = output.splitlines()[1].split()
     assert header[:5] == ["model", "AUC", "Brier", "log", "loss"]
-    rows = {line.split()[0]: line.split()[1:] for line in output.splitlines()[2:8]}
+    rows = {line.split()[0]: line.split()[1:] for line in output.splitlines()[2:10]}
     assert set(rows) == {
         "bg_nbd",
         "pareto_nbd",
@@ -54,6 +54,8 @@ def test_it_prints_every_models_holdout_metrics_side_by_side(merchant, populatio
         "gradient_boosting_raw",
         "gru_sequence",
         "gru_sequence_raw",
+        "bg_nbd_seasonal",
+        "pareto_nbd_seasonal",
     }
     holdout_orders = Order.objects.filter(merchant=merchant, placed_at__date__gte=cutoff).count()
     known_before = (

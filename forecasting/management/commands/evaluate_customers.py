@@ -125,6 +125,7 @@ class Command(BaseCommand):
                 holdout_days=holdout_days,
                 classifier_options={"calibration": options["calibration"], "seed": options["seed"]},
                 include_sequence=not options["no_sequence"],
+                include_seasonal=True,
                 sequence_options={"seed": options["seed"]},
                 sequence_progress=self._epoch_progress,
             )
