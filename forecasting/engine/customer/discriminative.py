@@ -133,6 +133,9 @@ class PurchaseClassifier:
         training = [self._labelled_snapshot(frame, events, snapshot) for snapshot in training_snapshots]
         features = pd.concat([snapshot_features for snapshot_features, _ in training])
         outcomes = pd.concat([snapshot_outcomes for _, snapshot_outcomes in training])
+        # A feature missing for every training row (no customer has two purchases yet, say) says nothing, and the
+        # booster's binning cannot handle a column without a single value.
+        features = features.loc[:, features.notna().any()]
         self.feature_names_ = list(features.columns)
         self.training_rows_ = len(features)
         self.classifier_ = HistGradientBoostingClassifier(**self._booster_options()).fit(
