@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from statistics import median
@@ -226,6 +227,9 @@ def plan_items(*, merchant: Merchant, product_ids: Sequence[int], today: dt.date
     ):
         links.setdefault(link.product_id, link)
     history = supplier_lead_times(merchant=merchant) if links else {}
+    # A supplier's ordering cost is paid once per purchase order, and one order carries every product of the
+    # supplier due at a review: each product bears its share, or slow movers would get years of stock as EOQ.
+    products_per_supplier = Counter(link.supplier_id for link in links.values())
     missing_price = [pk for pk in product_ids if pk in products and products[pk].price is None]
     sale_prices: dict[int, list[float]] = {}
     for product_id, unit_price in OrderLine.objects.filter(
@@ -261,7 +265,7 @@ def plan_items(*, merchant: Merchant, product_ids: Sequence[int], today: dt.date
             price=price,
             minimum_order=link.min_order_qty if link else 1,
             pack_size=link.pack_size if link else 1,
-            ordering_cost=float(link.supplier.order_cost) if link else 0.0,
+            ordering_cost=float(link.supplier.order_cost) / products_per_supplier[link.supplier_id] if link else 0.0,
         )
         position = StockPosition(
             on_hand=float(max(on_hand.get(product_id, 0), 0)),

@@ -289,3 +289,16 @@ def test_it_reserves_open_sale_orders_only_where_the_merchant_records_fulfilment
     line = line_of(with_fulfilment, product)
     assert line.committed == 7
     assert line.inventory_position == 38
+
+
+def test_it_shares_the_suppliers_ordering_cost_among_its_products(merchant):
+    supplier = SupplierFactory(merchant=merchant, order_cost=Decimal("100.00"))
+    alone = SupplierFactory(merchant=merchant, order_cost=Decimal("100.00"))
+    shared = [stocked(merchant, sku=f"S{index}", on_hand=0, supplier=supplier, lead_days=3) for index in range(4)]
+    single = stocked(merchant, sku="ALONE", on_hand=0, supplier=alone, lead_days=3)
+
+    plan = build(merchant, {product: constant(2.0) for product in [*shared, single]})
+
+    # EOQ = sqrt(2 x 730 units a year x S / (4.00 x 25%)): S = 100 for the lone product, 25 for each of four.
+    assert line_of(plan, single).economic_order_quantity == pytest.approx((2 * 730 * 100 / 1.0) ** 0.5)
+    assert line_of(plan, shared[0]).economic_order_quantity == pytest.approx((2 * 730 * 25 / 1.0) ** 0.5)
