@@ -10,6 +10,7 @@ import math
 import time
 from dataclasses import dataclass, field
 
+import orjson
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -187,7 +188,8 @@ VALUE_COLUMNS = ("merchant_id", "result_id", "date", "mean", "p10", "p50", "p90"
 def _values_replace(*, merchant_id: int, result_ids: list[int], values: list[tuple[int, dict]]) -> None:
     """The chunk's daily values replace whatever an earlier attempt of the chunk wrote (same transaction).
 
-    On Postgres the rows are streamed with COPY: with bulk INSERTs, writing was most of a run's time.
+    On Postgres the rows are streamed with COPY: with bulk INSERTs, writing was most of a run's time. The two JSON
+    columns are serialised with orjson: with the standard library, encoding them took a third of the write time.
     """
     ForecastValue.objects.filter(result_id__in=result_ids).delete()
     if connection.vendor != "postgresql":
@@ -212,8 +214,8 @@ def _values_replace(*, merchant_id: int, result_ids: list[int], values: list[tup
                     row["p10"],
                     row["p50"],
                     row["p90"],
-                    json.dumps(row["quantiles"], separators=(",", ":")),
-                    json.dumps(row["cumulative"], separators=(",", ":")),
+                    orjson.dumps(row["quantiles"]).decode(),
+                    orjson.dumps(row["cumulative"]).decode(),
                 )
             )
 
