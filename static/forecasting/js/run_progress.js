@@ -1,4 +1,5 @@
-// Follows a running forecast: polls its progress and reloads the page when it has finished.
+// Follows a running forecast or customer-score run: polls its progress and reloads the page when it has finished.
+// Sales runs report chunks and SKUs; customer-score runs report the stage they are in.
 (function () {
   "use strict";
   var card = document.getElementById("run-progress");
@@ -15,8 +16,12 @@
         var percent = Math.round(run.progress * 100);
         fill.style.width = percent + "%";
         bar.setAttribute("aria-valuenow", String(percent));
-        text.textContent = run.status + " · " + run.chunks_done + " of " + (run.chunks_total || "?") + " chunks · " +
-          run.series_done + " SKUs";
+        if (run.chunks_total !== undefined) {
+          text.textContent = run.status + " · " + run.chunks_done + " of " + (run.chunks_total || "?") + " chunks · " +
+            run.series_done + " SKUs";
+        } else {
+          text.textContent = run.status + " · " + percent + "%" + (run.stage ? " · " + run.stage : "");
+        }
         if (run.status === "succeeded" || run.status === "failed") {
           window.location.reload();
         } else {
