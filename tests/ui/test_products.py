@@ -86,6 +86,14 @@ def test_it_paginates_fifty_products_a_page(owner_client, merchant):
     assert "Page 1 of 2" in first.content.decode()
 
 
+def test_it_keeps_the_search_and_sort_in_the_page_links(owner_client, merchant):
+    ProductFactory.create_batch(55, merchant=merchant, name="Blue mug")
+
+    page = owner_client.get(reverse("product-list"), {"q": "mug", "sort": "-units", "page": 2}).content.decode()
+
+    assert 'href="?q=mug&amp;sort=-units&amp;page=1"' in page
+
+
 def test_it_lists_products_in_the_same_number_of_queries_for_three_times_the_rows(owner_client, merchant):
     def seed(count):
         for product in ProductFactory.create_batch(
