@@ -17,7 +17,7 @@ def csv_text(rows: Iterable[Mapping[str, object]], *, columns: Sequence[str]) ->
     writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({column: _safe(row.get(column, "")) for column in columns})
+        writer.writerow({column: safe_cell(row.get(column, "")) for column in columns})
     return buffer.getvalue()
 
 
@@ -27,7 +27,8 @@ def csv_response(rows: Iterable[Mapping[str, object]], *, columns: Sequence[str]
     return response
 
 
-def _safe(value: object) -> object:
+def safe_cell(value: object) -> object:
+    """The value as a spreadsheet will read it as text: a formula-like string gets a leading quote."""
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) and not _is_number(value):
         return "'" + value
     return value

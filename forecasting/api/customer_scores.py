@@ -18,13 +18,12 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from customers.selectors import customer_list
+from ecomforecast.api.csv import safe_cell
 from ecomforecast.api.viewsets import MerchantReadOnlyViewSet, MerchantScopedMixin
 from forecasting import customer_selectors
 from forecasting.models import CustomerForecastRun, CustomerScore
 
 EXPORT_CHUNK = 2000
-# Spreadsheets run cells starting with these as formulas; a customer's name must never become one.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 EXPORT_COLUMNS = (
     ("customer_external_id", lambda score: score.customer.external_id),
     ("email", lambda score: score.customer.email),
@@ -137,17 +136,11 @@ class _Echo:
         return value
 
 
-def _cell(value) -> object:
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
 def score_csv_lines(scores: Iterable[CustomerScore]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield writer.writerow([name for name, _value in EXPORT_COLUMNS])
     for score in scores:
-        yield writer.writerow([_cell(value(score)) for _name, value in EXPORT_COLUMNS])
+        yield writer.writerow([safe_cell(value(score)) for _name, value in EXPORT_COLUMNS])
 
 
 def run_from_query(request, *, merchant) -> CustomerForecastRun | None:
