@@ -127,20 +127,9 @@ def _items(
     *, merchant: Merchant, product_ids: list[int], first_indices: list[int], generated_ordering_cost: float
 ) -> tuple[list[SimulationItem], dict[str, int]]:
     products = Product.objects.filter(merchant=merchant, id__in=product_ids).in_bulk()
-    supplier_products: dict[int, SupplierProduct] = {}
-    for link in (
-        SupplierProduct.objects.filter(merchant=merchant, product_id__in=product_ids)
-        .select_related("supplier")
-        .order_by("-is_primary", "id")
-    ):
-        supplier_products.setdefault(link.product_id, link)
+    supplier_products = _primary_supplier_products(merchant=merchant, product_ids=product_ids)
     history = supplier_lead_times(merchant=merchant) if supplier_products else {}
-    sale_prices: dict[int, list[float]] = {}
-    missing_price = [product_id for product_id in product_ids if products[product_id].price is None]
-    for product_id, unit_price in OrderLine.objects.filter(
-        merchant=merchant, product_id__in=missing_price, kind=OrderLine.Kind.SALE
-    ).values_list("product_id", "unit_price"):
-        sale_prices.setdefault(product_id, []).append(float(unit_price))
+    sale_prices = _median_sale_prices(merchant=merchant, products=products)
 
     generated = {"lead_time": 0, "unit_cost": 0, "price": 0, "ordering_cost": 0}
     items = []
@@ -150,11 +139,11 @@ def _items(
         if product.price is not None:
             price = float(product.price)
         else:
-            price = median(sale_prices.get(product_id, [0.0]))
+            price = sale_prices.get(product_id, 0.0)
             generated["price"] += 1
-        known_cost = (link.unit_cost if link and link.unit_cost is not None else None) or product.unit_cost
+        known_cost = _known_unit_cost(link, product)
         if known_cost is not None:
-            unit_cost = float(known_cost)
+            unit_cost = known_cost
         else:
             unit_cost = GENERATED_COST_SHARE * price
             generated["unit_cost"] += 1
@@ -219,23 +208,12 @@ def plan_items(*, merchant: Merchant, product_ids: Sequence[int], today: dt.date
     on_hand = _latest_on_hand(merchant=merchant, product_ids=product_ids, before=today)
     incoming = _incoming(merchant=merchant, product_ids=product_ids, today=today)
     committed = _committed(merchant=merchant, product_ids=product_ids, today=today)
-    links: dict[int, SupplierProduct] = {}
-    for link in (
-        SupplierProduct.objects.filter(merchant=merchant, product_id__in=product_ids)
-        .select_related("supplier")
-        .order_by("-is_primary", "id")
-    ):
-        links.setdefault(link.product_id, link)
+    links = _primary_supplier_products(merchant=merchant, product_ids=product_ids)
     history = supplier_lead_times(merchant=merchant) if links else {}
     # A supplier's ordering cost is paid once per purchase order, and one order carries every product of the
     # supplier due at a review: each product bears its share, or slow movers would get years of stock as EOQ.
     products_per_supplier = Counter(link.supplier_id for link in links.values())
-    missing_price = [pk for pk in product_ids if pk in products and products[pk].price is None]
-    sale_prices: dict[int, list[float]] = {}
-    for product_id, unit_price in OrderLine.objects.filter(
-        merchant=merchant, product_id__in=missing_price, kind=OrderLine.Kind.SALE
-    ).values_list("product_id", "unit_price"):
-        sale_prices.setdefault(product_id, []).append(float(unit_price))
+    sale_prices = _median_sale_prices(merchant=merchant, products=products)
 
     items = []
     for product_id in product_ids:
@@ -249,9 +227,9 @@ def plan_items(*, merchant: Merchant, product_ids: Sequence[int], today: dt.date
         if product.price is not None:
             price = float(product.price)
         else:
-            price = median(sale_prices.get(product_id, [0.0]))
+            price = sale_prices.get(product_id, 0.0)
             assumed.append("price_from_sales")
-        known_cost = (link.unit_cost if link and link.unit_cost is not None else None) or product.unit_cost
+        known_cost = _known_unit_cost(link, product)
         if known_cost is None:
             assumed.append("no_unit_cost")
         if link is None:
@@ -261,7 +239,7 @@ def plan_items(*, merchant: Merchant, product_ids: Sequence[int], today: dt.date
             law = lead_time_law(link, history.get(link.supplier_id, []))
         terms = ItemTerms(
             lead_time=law,
-            unit_cost=float(known_cost or 0.0),
+            unit_cost=known_cost or 0.0,
             price=price,
             minimum_order=link.min_order_qty if link else 1,
             pack_size=link.pack_size if link else 1,
@@ -284,6 +262,35 @@ def plan_items(*, merchant: Merchant, product_ids: Sequence[int], today: dt.date
             )
         )
     return items
+
+
+def _primary_supplier_products(*, merchant: Merchant, product_ids: Sequence[int]) -> dict[int, SupplierProduct]:
+    """Each product's supplier terms: the primary supplier product, else the first one recorded."""
+    links: dict[int, SupplierProduct] = {}
+    for link in (
+        SupplierProduct.objects.filter(merchant=merchant, product_id__in=product_ids)
+        .select_related("supplier")
+        .order_by("-is_primary", "id")
+    ):
+        links.setdefault(link.product_id, link)
+    return links
+
+
+def _median_sale_prices(*, merchant: Merchant, products: dict[int, Product]) -> dict[int, float]:
+    """The median selling price of each product that has no catalogue price and has sold."""
+    missing = [product_id for product_id, product in products.items() if product.price is None]
+    prices: dict[int, list[float]] = {}
+    for product_id, unit_price in OrderLine.objects.filter(
+        merchant=merchant, product_id__in=missing, kind=OrderLine.Kind.SALE
+    ).values_list("product_id", "unit_price"):
+        prices.setdefault(product_id, []).append(float(unit_price))
+    return {product_id: median(values) for product_id, values in prices.items()}
+
+
+def _known_unit_cost(link: SupplierProduct | None, product: Product) -> float | None:
+    """The supplier's price for the product, else the catalogue's unit cost; None when neither is known."""
+    known = (link.unit_cost if link and link.unit_cost is not None else None) or product.unit_cost
+    return float(known) if known is not None else None
 
 
 def _committed(*, merchant: Merchant, product_ids: Sequence[int], today: dt.date) -> dict[int, int]:
