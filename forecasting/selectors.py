@@ -24,6 +24,11 @@ def forecast_run_latest(*, merchant: Merchant, kind: str = ForecastRun.Kind.SALE
     )
 
 
+def forecast_run_succeeded(*, merchant: Merchant, run_id: int, kind: str = ForecastRun.Kind.SALES) -> ForecastRun:
+    """One succeeded run of the merchant (ForecastRun.DoesNotExist otherwise)."""
+    return ForecastRun.objects.get(merchant=merchant, pk=run_id, kind=kind, status=ForecastRun.Status.SUCCEEDED)
+
+
 def forecast_value_list(*, merchant: Merchant, run: ForecastRun | None) -> QuerySet[ForecastValue]:
     """Daily values of a run (the latest succeeded one when run is None), with their SKU and chosen model."""
     run = run or forecast_run_latest(merchant=merchant)

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from ecomforecast.importing.lookups import ids_by
 from ecomforecast.importing.upsert import On, UpsertResult, bulk_upsert
+from forecasting.selectors import forecast_cumulative_by_product, forecast_run_succeeded
 from inventory import io as inventory_io
 from inventory.models import (
     Category,
@@ -176,15 +177,10 @@ def reorder_plan_build(*, merchant, forecast_run_id: int, progress: Progress | N
     :func:`inventory.policy.decision.decide_order`; ordering lines are then ranked by revenue at risk per unit
     of cash and funded within the merchant's budget. Every number is copied onto the line.
     """
-    from forecasting.models import ForecastRun
-    from forecasting.selectors import forecast_cumulative_by_product
-
     existing = ReorderPlan.objects.filter(merchant=merchant, forecast_run_id=forecast_run_id).first()
     if existing is not None:
         return existing
-    run = ForecastRun.objects.get(
-        merchant=merchant, pk=forecast_run_id, kind=ForecastRun.Kind.SALES, status=ForecastRun.Status.SUCCEEDED
-    )
+    run = forecast_run_succeeded(merchant=merchant, run_id=forecast_run_id)
     today = run.data_cutoff + dt.timedelta(days=1)
     forecasts = forecast_cumulative_by_product(merchant=merchant, run=run)
     items = inventory_io.plan_items(merchant=merchant, product_ids=list(forecasts), today=today)
