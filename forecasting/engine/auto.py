@@ -38,7 +38,19 @@ For a panel of series that end on the same date, AutoForecaster
 
 A candidate that fails on a series is replaced there by seasonal naive and the fallback is recorded; a series
 too short to backtest gets its class's first candidate, calibrated with the pooled ratios of its class.
-Covariates are not used: every candidate is a univariate model.
+
+Covariates (X: one row per history period, X_future: one per horizon period, columns known in advance such as
+price and promotion flags) enter multiplicatively, for every candidate, the way ``+season`` does: the effects are
+learnt across the whole panel (forecasting.engine.covariates: per-series effects shrunk towards the pooled ones),
+each series' history is divided by its fitted covariate factor before the candidates, the seasonal index and the
+history calibration see it, and the forecast (mean, quantiles, paths) is multiplied by the factor of X_future.
+The candidates then forecast the baseline demand, which a promotion in the training data no longer distorts.
+Every internal backtest window gets effects fitted on the data up to its own cutoff and is scored, raw actuals
+against re-multiplied forecasts, like any other forecast; effects too noisy to help come out near zero from the
+shrinkage, so a covariate without an effect leaves the forecast nearly unchanged. Without X nothing changes.
+Column kinds (``flag``, ``price``, ``numeric``) are ``covariate_kinds`` or inferred (0/1 columns are flags,
+non-negative ones prices); Forecast.info["covariates"] and AutoResult.covariates record each series' effects
+(with standard errors, and the pooled ones) and the factors applied to its forecast.
 """
 
 from __future__ import annotations
@@ -51,6 +63,7 @@ from scipy.special import ndtr
 
 from forecasting.engine.base import DEFAULT_QUANTILES, Forecast
 from forecasting.engine.classify import classify_panel
+from forecasting.engine.covariates import covariate_features, fit_covariate_effects, infer_kinds
 from forecasting.engine.models.common import PanelModel, clean_series, to_panel
 from forecasting.engine.models.laws import series_rng
 from forecasting.engine.registry import make_model
@@ -84,6 +97,7 @@ class AutoResult:
     backtest: dict[str, float]
     forecast: Forecast
     fallbacks: tuple[str, ...]
+    covariates: Mapping[str, object] | None = None
 
 
 class AutoForecaster:
@@ -112,6 +126,10 @@ class AutoForecaster:
         year_window: int = 28,
         year_prior: float = 100.0,
         model_params: Mapping[str, Mapping[str, object]] | None = None,
+        covariate_names: Sequence[str] | None = None,
+        covariate_kinds: Sequence[str] | None = None,
+        covariate_window: int | None = None,
+        price_window: int = 26,
         n_paths: int = 200,
         seed: int = 0,
     ) -> None:
@@ -133,6 +151,10 @@ class AutoForecaster:
         self.year_window = year_window
         self.year_prior = year_prior
         self.model_params = model_params
+        self.covariate_names = covariate_names
+        self.covariate_kinds = covariate_kinds
+        self.covariate_window = covariate_window
+        self.price_window = price_window
         self.n_paths = n_paths
         self.seed = seed
 
@@ -145,23 +167,43 @@ class AutoForecaster:
         X_future: list[np.ndarray] | None = None,
     ) -> list[Forecast]:
         """The backtest's PanelForecaster interface: the forecasts, with choice and class in Forecast.info."""
-        return [result.forecast for result in self.forecast(series, horizon, quantiles=quantiles)]
+        return [
+            result.forecast for result in self.forecast(series, horizon, quantiles=quantiles, X=X, X_future=X_future)
+        ]
 
     def forecast(
-        self, series: Sequence[np.ndarray], horizon: int, *, quantiles: Sequence[float] = DEFAULT_QUANTILES
+        self,
+        series: Sequence[np.ndarray],
+        horizon: int,
+        *,
+        quantiles: Sequence[float] = DEFAULT_QUANTILES,
+        X: Sequence[np.ndarray] | None = None,
+        X_future: Sequence[np.ndarray] | None = None,
     ) -> list[AutoResult]:
+        """One AutoResult per series; X (len(series_i), k) and X_future (horizon, k) per series are optional
+        covariates known in advance (see the module docstring)."""
         levels = tuple(sorted(float(level) for level in quantiles))
-        panel = to_panel([clean_series(values) for values in series])
+        cleaned = [clean_series(values) for values in series]
+        panel = to_panel(cleaned)
         classes = np.asarray(classify_panel(panel), dtype=object)
         routes = {**DEFAULT_CANDIDATES, **(dict(self.candidates) if self.candidates else {})}
         year_factors = self._year_factors(panel, horizon, routes)
+        covariates = self._covariate_plan(panel, cleaned, X, X_future, horizon)
         results: list[AutoResult] = [None] * len(series)  # type: ignore[list-item]
         for demand_class in sorted(set(classes.tolist())):
             rows = np.flatnonzero(classes == demand_class)
             candidates = tuple(routes.get(demand_class) or routes["smooth"])
             for row, result in zip(
                 rows,
-                self._forecast_class(panel[rows], demand_class, candidates, horizon, levels, year_factors),
+                self._forecast_class(
+                    panel[rows],
+                    demand_class,
+                    candidates,
+                    horizon,
+                    levels,
+                    year_factors,
+                    covariates.rows(rows) if covariates is not None else None,
+                ),
                 strict=True,
             ):
                 results[row] = result
@@ -192,6 +234,38 @@ class AutoForecaster:
             for cutoff in [length - offset for offset in self._offsets(length, horizon)] + [length]
         }
 
+    def _covariate_plan(
+        self,
+        panel: np.ndarray,
+        cleaned: Sequence[np.ndarray],
+        X: Sequence[np.ndarray] | None,
+        X_future: Sequence[np.ndarray] | None,
+        horizon: int,
+    ) -> _CovariatePlan | None:
+        """Covariate effects fitted at every internal cutoff and at the end, each on the data up to it; None
+        without covariates."""
+        if X is None or X_future is None:
+            return None
+        covariates = align_covariates(cleaned, X, X_future, panel.shape[1], horizon)
+        if covariates.shape[-1] == 0:
+            return None
+        kinds = tuple(self.covariate_kinds) if self.covariate_kinds else infer_kinds(covariates)
+        features, names = covariate_features(
+            covariates, kinds, names=self.covariate_names, price_window=self.price_window
+        )
+        # the baseline's half-window: whole weeks on daily data (balanced weekdays), else 8 periods, which did better
+        # than 2 and 4 on the earlier Breakfast windows (docs/benchmarks.md, "Promotion covariates")
+        window = self.covariate_window or (self.season_length if self.season_length <= 14 else 8)
+        length = panel.shape[1]
+        log_factors: dict[int, np.ndarray] = {}
+        summaries: list[dict[str, dict[str, float | None]]] = []
+        for cutoff in [length - offset for offset in self._offsets(length, horizon)] + [length]:
+            effects = fit_covariate_effects(panel[:, :cutoff], features[:, :cutoff], names=names, window=window)
+            log_factors[cutoff] = effects.log_factors(features[:, : cutoff + horizon])
+            if cutoff == length:
+                summaries = [effects.summary(row) for row in range(len(panel))]
+        return _CovariatePlan(log_factors, summaries)
+
     # -- one demand class ------------------------------------------------------------------------------------
 
     def _forecast_class(
@@ -202,8 +276,22 @@ class AutoForecaster:
         horizon: int,
         levels: tuple[float, ...],
         year_factors: Mapping[int, float],
+        covariates: _CovariatePlan | None = None,
     ) -> list[AutoResult]:
         n, length = panel.shape
+
+        def history(cutoff: int) -> np.ndarray:
+            """The panel up to a cutoff, divided by the covariate factor fitted there."""
+            if covariates is None:
+                return panel[:, :cutoff]
+            return panel[:, :cutoff] / np.exp(covariates.log_factors[cutoff][:, :cutoff])
+
+        def future(means: np.ndarray, cutoff: int) -> np.ndarray:
+            """Baseline forecasts from a cutoff multiplied by the covariate factor of the h periods after it."""
+            if covariates is None:
+                return means
+            return means * np.exp(covariates.log_factors[cutoff][:, cutoff : cutoff + horizon])
+
         offsets = self._offsets(length, horizon)
         actuals = (
             np.stack([panel[:, length - offset : length - offset + horizon] for offset in offsets], axis=1)
@@ -222,7 +310,8 @@ class AutoForecaster:
             for offset in offsets:
                 key = (base, offset)
                 if key not in unscaled:
-                    unscaled[key] = self._candidate_means(base, panel[:, : length - offset], horizon)
+                    means, failed = self._candidate_means(base, history(length - offset), horizon)
+                    unscaled[key] = (future(means, length - offset), failed)
                 means, failed = unscaled[key]
                 if yearly:
                     means = means * year_factors.get(length - offset, 1.0)
@@ -234,7 +323,7 @@ class AutoForecaster:
         first_cutoff = length - max(offsets, default=0)
         scale = _error_scale(panel[:, :first_cutoff], self.season_length)
         rng = np.random.default_rng(self.seed)
-        early_history = self._history_ratios(panel[:, :first_cutoff])
+        early_history = self._history_ratios(history(first_cutoff))
         scores = np.full((n, len(candidates)), np.inf)
         for index, name in enumerate(candidates):
             samples = self._calibration_sample(actuals, backtests[name], early_history)
@@ -263,7 +352,7 @@ class AutoForecaster:
             if n
             else np.zeros((0, len(offsets), horizon))
         )
-        samples = self._calibration_sample(actuals, ensemble_backtest, self._history_ratios(panel))
+        samples = self._calibration_sample(actuals, ensemble_backtest, self._history_ratios(history(length)))
         pool = _pool(samples, rng)
         path_pool = _pool_law(pool)
         correlation = error_correlation(actuals, ensemble_backtest)
@@ -274,7 +363,7 @@ class AutoForecaster:
             name = candidates[int(index)]
             rows = np.flatnonzero((chosen == index).any(axis=1))
             base, yearly = _without_year(name)
-            means, failed = self._candidate_means(base, panel[rows], horizon)
+            means, failed = self._candidate_means(base, history(length)[rows], horizon)
             if yearly:
                 means = means * year_factors.get(length, 1.0)
             full_means = np.zeros((n, horizon))
@@ -282,10 +371,11 @@ class AutoForecaster:
             full_means[rows], full_failed[rows] = means, failed
             finals[name] = (full_means, full_failed)
 
+        final_factors = future(np.ones((n, horizon)), length)
         results = []
         for row in range(n):
             members = _names(candidates, chosen[row])
-            mean = np.median(np.stack([finals[name][0][row] for name in members]), axis=0)
+            mean = np.median(np.stack([finals[name][0][row] for name in members]), axis=0) * final_factors[row]
             fallbacks = tuple(name for name in members if finals[name][1][row] or backtest_fallbacks[name][row])
             series = panel[row][~np.isnan(panel[row])]
             forecast = self._calibrated_forecast(
@@ -299,7 +389,11 @@ class AutoForecaster:
             if fallbacks:
                 forecast.info["fallback"] = FALLBACK_MODEL
                 forecast.info["fallback_of"] = list(fallbacks)
-            results.append(AutoResult(label, demand_class, members, metrics, forecast, fallbacks))
+            used = None
+            if covariates is not None:
+                used = {"effects": covariates.summaries[row], "factors": final_factors[row].tolist()}
+                forecast.info["covariates"] = used
+            results.append(AutoResult(label, demand_class, members, metrics, forecast, fallbacks, used))
         return results
 
     def _history_ratios(self, panel: np.ndarray) -> np.ndarray:
@@ -418,6 +512,50 @@ class AutoForecaster:
             paths=paths,
             info={"path_correlation": correlation},
         )
+
+
+@dataclass(frozen=True)
+class _CovariatePlan:
+    """Per cutoff (panel length), the (n, cutoff + h) log covariate factors fitted on the data up to it; and each
+    series' effects fitted on all of it."""
+
+    log_factors: dict[int, np.ndarray]
+    summaries: list[dict[str, dict[str, float | None]]]
+
+    def rows(self, rows: np.ndarray) -> _CovariatePlan:
+        return _CovariatePlan(
+            {cutoff: factors[rows] for cutoff, factors in self.log_factors.items()},
+            [self.summaries[row] for row in rows],
+        )
+
+
+def align_covariates(
+    cleaned: Sequence[np.ndarray],
+    X: Sequence[np.ndarray],
+    X_future: Sequence[np.ndarray],
+    length: int,
+    horizon: int,
+) -> np.ndarray:
+    """(n, length + horizon, k) covariates laid on the right-aligned panel of the cleaned series: X's last rows
+    go with the series' observed periods (clean_series drops leading NaN), X_future's first `horizon` rows follow;
+    NaN wherever a row is missing. A 1-D block is one column."""
+    blocks = [(_columns(past), _columns(coming)) for past, coming in zip(X, X_future, strict=True)]
+    width = max([block.shape[1] for pair in blocks for block in pair if block.size] + [0])
+    aligned = np.full((len(cleaned), length + horizon, width), np.nan)
+    for row, (values, (past, coming)) in enumerate(zip(cleaned, blocks, strict=True)):
+        past = past if past.size else np.zeros((0, width))
+        coming = coming if coming.size else np.zeros((0, width))
+        kept = min(len(values), len(past))
+        if kept:
+            aligned[row, length - kept : length] = past[len(past) - kept :]
+        aligned[row, length : length + min(horizon, len(coming))] = coming[:horizon]
+    return aligned
+
+
+def _columns(block: np.ndarray | None) -> np.ndarray:
+    """(rows, k) float view of one series' covariate block; a 1-D block is one column, None no rows."""
+    values = np.asarray(block if block is not None else [], dtype=float)
+    return values.reshape(len(values), -1) if values.ndim else values.reshape(0, 0)
 
 
 def split_candidate(name: str) -> tuple[str, bool, bool]:

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from forecasting.engine.auto import AutoForecaster, error_correlation, seasonal_index
+from forecasting.engine.models.common import to_panel
 from forecasting.engine.models.smoothing import SimpleExponentialSmoothing
 
 WEEKLY_SHAPE = np.array([1.0, 1.2, 1.1, 1.4, 0.9, 0.0, 0.4])
@@ -162,3 +163,88 @@ def test_it_makes_lead_time_totals_wider_than_independent_days_when_errors_persi
     totals = forecast.paths.sum(axis=1)
     independent = np.column_stack([rng.permutation(column) for column in forecast.paths.T]).sum(axis=1)
     assert totals.std() > 1.3 * independent.std()
+
+
+def promoted_panel(n: int, periods: int, horizon: int, seed: int, *, lift: float) -> tuple[list, list, list]:
+    """Poisson demand at a constant level per series, times exp(lift) in promoted periods (10 % of them); the
+    future promotions fall on horizon periods 2 and 5."""
+    rng = np.random.default_rng(seed)
+    promo = (rng.random((n, periods)) < 0.1).astype(float)
+    level = rng.uniform(5.0, 40.0, size=(n, 1))
+    values = rng.poisson(level * np.exp(lift * promo)).astype(float)
+    future = np.zeros((n, horizon))
+    future[:, [2, 5]] = 1.0
+    return list(values), [row[:, None] for row in promo], [row[:, None] for row in future]
+
+
+def test_it_raises_the_forecast_in_promoted_future_periods_when_the_history_shows_the_lift():
+    series, X, X_future = promoted_panel(20, 200, 7, seed=0, lift=np.log(2.0))
+    forecaster = AutoForecaster(n_paths=50)
+    plain = forecaster.forecast(series, 7)
+    promoted = forecaster.forecast(series, 7, X=X, X_future=X_future)
+    for without, result in zip(plain, promoted, strict=True):
+        mean = result.forecast.mean
+        quiet = mean[[0, 1, 3, 4, 6]].mean()
+        assert 1.7 < mean[2] / quiet < 2.3
+        assert 1.7 < mean[5] / quiet < 2.3
+        assert mean[2] > 1.4 * without.forecast.mean[2]
+        # quantiles and paths are multiplied too
+        assert result.forecast.quantiles[-1, 2] > 1.5 * result.forecast.quantiles[-1, 0]
+        assert result.forecast.paths[:, 2].mean() > 1.5 * result.forecast.paths[:, 0].mean()
+        used = result.forecast.info["covariates"]
+        assert abs(used["effects"]["x0"]["effect"] - np.log(2.0)) < 0.15
+        assert used["factors"][2] > 1.7
+        assert used["factors"][0] == 1.0
+        assert result.covariates == used
+
+
+def test_a_covariate_without_an_effect_leaves_the_forecast_close_to_the_one_without():
+    series, X, X_future = promoted_panel(20, 200, 7, seed=1, lift=0.0)
+    forecaster = AutoForecaster(n_paths=0)
+    plain = forecaster.forecast(series, 7)
+    flagged = forecaster.forecast(series, 7, X=X, X_future=X_future)
+    for without, result in zip(plain, flagged, strict=True):
+        np.testing.assert_allclose(result.forecast.mean, without.forecast.mean, rtol=0.1)
+        assert abs(result.forecast.info["covariates"]["effects"]["x0"]["effect"]) < 0.1
+
+
+def test_the_backtest_interface_passes_covariates_and_without_them_nothing_changes():
+    series, X, X_future = promoted_panel(6, 120, 7, seed=2, lift=np.log(2.0))
+    forecaster = AutoForecaster(n_paths=0)
+    with_covariates = forecaster(series, 7, (0.1, 0.5, 0.9), X, X_future)
+    assert all("covariates" in forecast.info for forecast in with_covariates)
+    without = forecaster(series, 7, (0.1, 0.5, 0.9), None, None)
+    reference = forecaster.forecast(series, 7, quantiles=(0.1, 0.5, 0.9))
+    for forecast, result in zip(without, reference, strict=True):
+        assert "covariates" not in forecast.info
+        np.testing.assert_array_equal(forecast.mean, result.forecast.mean)
+
+
+def test_the_internal_backtest_learns_covariate_effects_from_the_data_up_to_each_cutoff_only():
+    series, X, X_future = promoted_panel(10, 120, 7, seed=3, lift=np.log(2.0))
+    changed = [np.concatenate([values[:99], 3 * values[99:] + 5]) for values in series]
+    forecaster = AutoForecaster(n_paths=0)
+    plans = [forecaster._covariate_plan(to_panel(panel), panel, X, X_future, 7) for panel in (series, changed)]
+    assert sorted(plans[0].log_factors) == [99, 106, 113, 120]
+    np.testing.assert_array_equal(plans[0].log_factors[99], plans[1].log_factors[99])
+    assert not np.array_equal(plans[0].log_factors[120], plans[1].log_factors[120])
+
+
+def test_it_tolerates_odd_series_and_covariates():
+    series, X, X_future = promoted_panel(8, 100, 7, seed=4, lift=np.log(2.0))
+    series[0] = np.zeros(100)  # never sold
+    series[1] = np.array([3.0])  # one observation
+    X[1] = X[1][-1:, 0]  # a 1-D block is one column
+    series[2] = np.concatenate([np.full(30, np.nan), series[2][30:]])  # leading NaN: X keeps its full length
+    series[3] = series[3].copy()
+    series[3][[10, 50, 90]] = np.nan
+    X[4] = X[4].copy()
+    X[4][[5, 60]] = np.nan
+    results = AutoForecaster(n_paths=20).forecast(series, 7, X=X, X_future=X_future)
+    for result in results:
+        assert np.isfinite(result.forecast.mean).all()
+        assert np.isfinite(result.forecast.quantiles).all()
+        assert np.isfinite(result.forecast.paths).all()
+        assert len(result.covariates["factors"]) == 7
+    assert np.all(results[0].forecast.mean == 0.0)
+    assert results[5].forecast.mean[2] > 1.5 * results[5].forecast.mean[0]

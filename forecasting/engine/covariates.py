@@ -1,0 +1,337 @@
+"""Multiplicative covariate effects (promotions, price) learned across a panel, for forecasters and campaign lifts.
+
+For series i at period t the model is
+
+    log E[y_it] = log baseline_it + beta_i . x_it
+
+- ``baseline_it`` is the series' local level without the covariates: the mean of its deflated values
+  y_is / exp(beta_i . x_is) over the ``window`` periods either side of t, t itself left out so that a promoted
+  period cannot lift its own baseline. It is centred rather than trailing because it only serves to estimate the
+  effects on the history, where the periods after t are known; a trailing level would lag trend and season and
+  read the lag as an effect. Baseline and effects are estimated in turn, ``iterations`` rounds from no effect, so
+  that promoted neighbours stop inflating the baseline once their lift is known. No seasonal index is applied:
+  the window is short against a yearly cycle, and on daily data a window of whole weeks averages the weekdays.
+- ``x_it`` are features derived from the raw covariate columns (covariate_features), each 0 where it means "no
+  effect": a flag column (feature, display, temporary price reduction) gives itself and ``<name>:after``, 1 in
+  the first period after a run of the flag ends, so that the post-promotion dip (customers stocked up) is learnt
+  apart from the lift; a price column gives log(price / regular price), the regular price being the largest
+  price of the trailing ``price_window`` periods (a maximum, not a median, because a product on promotion half
+  the time would otherwise have its promotional price as its regular one); a numeric column is used as given.
+- ``beta`` is estimated in three steps. (1) Pooled: Poisson maximum likelihood with offset log baseline over every
+  period of every series; its standard errors are cluster-robust by series (a sandwich), because demand is
+  overdispersed and neighbouring periods share a baseline. (2) The spread tau of each effect between series:
+  DerSimonian-Laird on per-series fits under a weak prior (sd 2 around the pooled value). (3) Per series: the
+  posterior mode under the prior N(pooled, tau^2) and the series' quasi-Poisson likelihood (its own dispersion,
+  shrunk towards the panel's), with the posterior standard error plus the pooled one. A series with one
+  promotion thus gets mostly the pooled lift, a series with fifty mostly its own.
+
+Robust to NaN (left out of every sum), all-zero series and zero baselines (they carry no information and are left
+out of the fit), and covariates that never vary in the fitted data: their effect is 0 and its standard error NaN
+(not identified). Log factors are bounded by +-LOG_FACTOR_BOUND, so one wild estimate cannot multiply a forecast by
+thousands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+FLAG = "flag"
+PRICE = "price"
+NUMERIC = "numeric"
+KINDS = (FLAG, PRICE, NUMERIC)
+AFTER_SUFFIX = ":after"
+LOG_FACTOR_BOUND = 3.0
+# per-series fits that measure the spread of effects between series: a prior this wide only stops divergence
+WEAK_PRIOR_SD = 2.0
+# the spread tau is kept in these bounds; with fewer than MIN_SERIES_FOR_SPREAD informative series it is the default
+MIN_SPREAD = 0.05
+MAX_SPREAD = 1.0
+DEFAULT_SPREAD = 0.25
+MIN_SERIES_FOR_SPREAD = 3
+# a series' dispersion is shrunk towards the panel's with this many periods of weight
+DISPERSION_PRIOR_PERIODS = 10.0
+# the sandwich needs this many series with data; fewer fall back to the model-based (quasi-Poisson) variance
+MIN_SERIES_FOR_SANDWICH = 5
+# squared Pearson residuals are capped here (10 standard deviations) when measuring dispersion, so that one sale
+# against a near-zero baseline cannot make every series look like noise
+PEARSON_CAP = 100.0
+POOLED_PRECISION = 1e-4
+NEWTON_STEPS = 30
+MAX_NEWTON_STEP = 1.0
+
+
+@dataclass(frozen=True)
+class CovariateEffects:
+    """Effects (log multipliers) of the features on a panel's demand: pooled, and per series shrunk towards it.
+
+    names: (p,) feature names; pooled, pooled_se, spread: (p,) the panel's effect, its standard error and the
+    between-series standard deviation tau; effects, effects_se: (n, p) per series. NaN standard errors mark
+    features that did not vary in the fitted data (effect 0, not identified)."""
+
+    names: tuple[str, ...]
+    pooled: np.ndarray
+    pooled_se: np.ndarray
+    spread: np.ndarray
+    effects: np.ndarray
+    effects_se: np.ndarray
+
+    def log_factors(self, features: np.ndarray) -> np.ndarray:
+        """(n, T) log multiplier beta_i . x_it of features (n, T, p), NaN features counted as 0, bounded."""
+        values = np.einsum("ntp,np->nt", np.nan_to_num(features), self.effects)
+        return np.clip(values, -LOG_FACTOR_BOUND, LOG_FACTOR_BOUND)
+
+    def factors(self, features: np.ndarray) -> np.ndarray:
+        """(n, T) multiplier exp(beta_i . x_it) of demand over its baseline."""
+        return np.exp(self.log_factors(features))
+
+    def summary(self, row: int) -> dict[str, dict[str, float | None]]:
+        """One series' effects as plain numbers (None for an undefined standard error), for Forecast.info."""
+        return {
+            name: {
+                "effect": float(self.effects[row, index]),
+                "se": _number(self.effects_se[row, index]),
+                "pooled": float(self.pooled[index]),
+                "pooled_se": _number(self.pooled_se[index]),
+            }
+            for index, name in enumerate(self.names)
+        }
+
+
+def _number(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
+
+
+def infer_kinds(covariates: np.ndarray) -> tuple[str, ...]:
+    """Kind of each column of an (..., k) covariate array: a flag when its finite values are all 0 or 1, a price
+    when none is negative (a zero price is a recording error, treated as missing), else numeric. Callers that
+    know their columns (a count of promoting stores is not a price) pass the kinds instead."""
+    columns = covariates.reshape(-1, covariates.shape[-1]).T
+    kinds = []
+    for column in columns:
+        finite = column[np.isfinite(column)]
+        if np.isin(finite, (0.0, 1.0)).all():
+            kinds.append(FLAG)
+        elif (finite >= 0).all():
+            kinds.append(PRICE)
+        else:
+            kinds.append(NUMERIC)
+    return tuple(kinds)
+
+
+def covariate_features(
+    covariates: np.ndarray,
+    kinds: Sequence[str],
+    *,
+    names: Sequence[str] | None = None,
+    price_window: int = 26,
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """(n, T, p) features of raw covariates (n, T, k) laid on a time axis, and their names (see the module doc).
+
+    A feature at t depends on the covariates up to t only, so features of history and future can be derived from
+    one array holding both (the future covariates are known: planned promotions, planned prices)."""
+    n, length, width = covariates.shape
+    if len(kinds) != width:
+        raise ValueError(f"{len(kinds)} kinds for {width} covariate columns")
+    unknown = sorted(set(kinds) - set(KINDS))
+    if unknown:
+        raise ValueError(f"unknown covariate kinds {unknown}; use {', '.join(KINDS)}")
+    names = tuple(names) if names is not None else tuple(f"x{index}" for index in range(width))
+    features: list[np.ndarray] = []
+    feature_names: list[str] = []
+    for index, (kind, name) in enumerate(zip(kinds, names, strict=True)):
+        column = covariates[:, :, index]
+        if kind == FLAG:
+            flag = (np.nan_to_num(column) > 0.5).astype(float)
+            previous = np.concatenate([np.zeros((n, 1)), flag[:, :-1]], axis=1)
+            features += [flag, previous * (1.0 - flag)]
+            feature_names += [name, name + AFTER_SUFFIX]
+        elif kind == PRICE:
+            features.append(_log_price_ratio(column, price_window))
+            feature_names.append(f"log({name}/regular)")
+        else:
+            features.append(np.nan_to_num(column))
+            feature_names.append(name)
+    stacked = np.stack(features, axis=-1) if features else np.zeros((n, length, 0))
+    return stacked, tuple(feature_names)
+
+
+def _log_price_ratio(price: np.ndarray, window: int) -> np.ndarray:
+    """log(price / the largest price of the trailing `window` periods); 0 where either is missing or not positive."""
+    price = np.where(np.isfinite(price) & (price > 0), price, np.nan)
+    regular = price.copy()
+    for shift in range(1, min(max(window, 1), price.shape[1])):
+        regular[:, shift:] = np.fmax(regular[:, shift:], price[:, :-shift])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.log(price / regular)
+    return np.where(np.isfinite(ratio), ratio, 0.0)
+
+
+def local_baseline(values: np.ndarray, log_factors: np.ndarray, *, window: int, min_neighbours: int = 2) -> np.ndarray:
+    """(n, T) mean of the deflated values y / exp(log_factors) of the `window` periods either side of each period,
+    the period itself left out; NaN with fewer than `min_neighbours` observed neighbours."""
+    deflated = values / np.exp(log_factors)
+    observed = np.isfinite(deflated)
+    positive = observed & (deflated > 0)
+    n, length = values.shape
+    positions = np.arange(length)
+    lower = np.maximum(positions - window, 0)
+    upper = np.minimum(positions + window + 1, length)
+
+    def window_sum(indicator: np.ndarray) -> np.ndarray:
+        cumulative = np.concatenate([np.zeros((n, 1)), np.cumsum(indicator, axis=1)], axis=1)
+        return cumulative[:, upper] - cumulative[:, lower] - indicator
+
+    total = window_sum(np.where(observed, deflated, 0.0))
+    count = window_sum(observed.astype(np.int64))
+    # a difference of running sums leaves round-off (1e-14) where every neighbour is zero: such a baseline is 0,
+    # which the exact integer count of positive neighbours tells
+    total = np.where(window_sum(positive.astype(np.int64)) > 0, np.maximum(total, 0.0), 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count >= min_neighbours, total / count, np.nan)
+
+
+def fit_covariate_effects(
+    values: np.ndarray,
+    features: np.ndarray,
+    *,
+    names: Sequence[str] | None = None,
+    window: int = 4,
+    iterations: int = 3,
+) -> CovariateEffects:
+    """Effects of features (n, T, p) on demand values (n, T) (NaN = not observed), pooled and per series."""
+    n, length, width = features.shape
+    names = tuple(names) if names is not None else tuple(f"x{index}" for index in range(width))
+    y = np.clip(np.where(np.isfinite(values), values, np.nan), 0.0, None)
+    x = np.nan_to_num(features)
+    log_factors = np.zeros((n, length))
+    estimate = []
+    for _ in range(max(iterations, 1)):
+        baseline = local_baseline(y, log_factors, window=window)
+        usable = np.isfinite(y) & np.isfinite(baseline) & (baseline > 0)
+        active = _varying(x, usable)
+        if not active.any():
+            return _effects(names, _empty_estimate(n, width))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            offset = np.where(usable, np.log(baseline), 0.0)
+        estimate = _empty_estimate(n, width)
+        for target, part in zip(estimate, _estimate(x[:, :, active], np.nan_to_num(y), offset, usable), strict=True):
+            target[..., active] = part
+        log_factors = np.clip(np.einsum("ntp,np->nt", x, estimate[3]), -LOG_FACTOR_BOUND, LOG_FACTOR_BOUND)
+    return _effects(names, estimate)
+
+
+def _empty_estimate(n: int, width: int) -> list[np.ndarray]:
+    """pooled, pooled_se, spread, effects, effects_se of features with no effect: 0, NaN standard errors."""
+    return [
+        np.zeros(width),
+        np.full(width, np.nan),
+        np.full(width, np.nan),
+        np.zeros((n, width)),
+        np.full((n, width), np.nan),
+    ]
+
+
+def _effects(names: tuple[str, ...], estimate: list[np.ndarray]) -> CovariateEffects:
+    pooled, pooled_se, spread, effects, effects_se = estimate
+    return CovariateEffects(names, pooled, pooled_se, spread, effects, effects_se)
+
+
+def _varying(x: np.ndarray, usable: np.ndarray) -> np.ndarray:
+    """(p,) whether each feature takes more than one value on the usable periods."""
+    if not usable.any():
+        return np.zeros(x.shape[-1], dtype=bool)
+    rows = x[usable]
+    return (rows.max(axis=0) - rows.min(axis=0)) > 1e-9
+
+
+def _estimate(
+    x: np.ndarray, y: np.ndarray, offset: np.ndarray, usable: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Pooled effect with its sandwich standard error, the spread tau, and per-series posterior effects and errors
+    of features x (n, T, p) that vary; see the module docstring."""
+    n, _, width = x.shape
+    weight = usable.astype(float)
+    pooled, hessian = _poisson_map(
+        x.reshape(1, -1, width),
+        y.reshape(1, -1),
+        offset.reshape(1, -1),
+        weight.reshape(1, -1),
+        np.zeros((1, width)),
+        np.full((1, width), POOLED_PRECISION),
+    )
+    pooled, hessian = pooled[0], hessian[0]
+    mu = np.exp(np.clip(offset + x @ pooled, -30.0, 30.0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pearson = np.where(usable & (mu > 0), np.minimum((y - mu) ** 2 / mu, PEARSON_CAP), 0.0)
+    periods = usable.sum(axis=1).astype(float)
+    dispersion = max(1.0, float(pearson.sum()) / max(float(periods.sum()) - width, 1.0))
+    series_dispersion = np.maximum(
+        1.0, (pearson.sum(axis=1) + DISPERSION_PRIOR_PERIODS * dispersion) / (periods + DISPERSION_PRIOR_PERIODS)
+    )
+    bread = np.linalg.inv(hessian)
+    contributing = periods > 0
+    if contributing.sum() >= MIN_SERIES_FOR_SANDWICH:
+        scores = np.einsum("ntp,nt->np", x, weight * (y - mu))[contributing]
+        clusters = float(contributing.sum())
+        covariance = bread @ (scores.T @ scores) @ bread * clusters / (clusters - 1.0)
+    else:
+        covariance = dispersion * bread
+    pooled_variance = np.clip(np.diag(covariance), 0.0, None)
+
+    series_weight = weight / series_dispersion[:, None]
+    prior_mean = np.broadcast_to(pooled, (n, width))
+    weak, weak_hessian = _poisson_map(x, y, offset, series_weight, prior_mean, np.full((n, width), WEAK_PRIOR_SD**-2.0))
+    spread = _spread(weak, np.diagonal(np.linalg.inv(weak_hessian), axis1=1, axis2=2))
+    effects, posterior = _poisson_map(
+        x, y, offset, series_weight, prior_mean, np.broadcast_to(spread**-2.0, (n, width))
+    )
+    variance = np.diagonal(np.linalg.inv(posterior), axis1=1, axis2=2) + pooled_variance[None, :]
+    return pooled, np.sqrt(pooled_variance), spread, effects, np.sqrt(variance)
+
+
+def _spread(estimates: np.ndarray, variances: np.ndarray) -> np.ndarray:
+    """(p,) between-series standard deviation of each effect, DerSimonian-Laird over the series whose data, not
+    the weak prior, carries their estimate (posterior variance under half the prior's)."""
+    spread = np.full(estimates.shape[1], DEFAULT_SPREAD)
+    for index in range(estimates.shape[1]):
+        informative = variances[:, index] < 0.5 * WEAK_PRIOR_SD**2
+        if informative.sum() < MIN_SERIES_FOR_SPREAD:
+            continue
+        weights = 1.0 / variances[informative, index]
+        values = estimates[informative, index]
+        centre = np.sum(weights * values) / weights.sum()
+        q = np.sum(weights * (values - centre) ** 2)
+        denominator = weights.sum() - np.sum(weights**2) / weights.sum()
+        variance = max(0.0, (q - (informative.sum() - 1)) / denominator) if denominator > 0 else 0.0
+        spread[index] = np.clip(np.sqrt(variance), MIN_SPREAD, MAX_SPREAD)
+    return spread
+
+
+def _poisson_map(
+    x: np.ndarray,
+    y: np.ndarray,
+    offset: np.ndarray,
+    weight: np.ndarray,
+    prior_mean: np.ndarray,
+    prior_precision: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Posterior modes (b, p) and curvatures (b, p, p) of b independent weighted Poisson regressions with log link,
+    offsets and Gaussian priors: x (b, m, p), y / offset / weight (b, m), prior mean and precision (b, p).
+    Newton steps, each capped at MAX_NEWTON_STEP in every coordinate (the log likelihood is concave, so the cap
+    only slows the first steps from a far start)."""
+    beta = np.array(prior_mean, dtype=float)
+    precision = np.asarray(prior_precision, dtype=float)
+    diagonal = np.eye(x.shape[-1])[None, :, :] * precision[:, None, :]
+    for iteration in range(NEWTON_STEPS + 1):
+        mu = np.exp(np.clip(offset + np.einsum("bmp,bp->bm", x, beta), -30.0, 30.0))
+        hessian = np.einsum("bmp,bm,bmq->bpq", x, weight * mu, x, optimize=True) + diagonal
+        gradient = np.einsum("bmp,bm->bp", x, weight * (mu - y)) + precision * (beta - prior_mean)
+        step = np.linalg.solve(hessian, gradient[:, :, None])[:, :, 0]
+        largest = np.max(np.abs(step), axis=1, keepdims=True)
+        if float(largest.max(initial=0.0)) < 1e-8 or iteration == NEWTON_STEPS:
+            break
+        beta = beta - step * np.minimum(1.0, MAX_NEWTON_STEP / np.maximum(largest, 1e-300))
+    return beta, hessian

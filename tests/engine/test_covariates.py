@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+import numpy as np
+
+from forecasting.engine.covariates import (
+    FLAG,
+    NUMERIC,
+    PRICE,
+    covariate_features,
+    fit_covariate_effects,
+    infer_kinds,
+    local_baseline,
+)
+
+LIFT = 0.7
+DIP = -0.3
+
+
+def promoted_panel(
+    n: int, periods: int, seed: int, *, share: float = 0.1, lift: float = LIFT, dip: float = DIP
+) -> tuple[np.ndarray, np.ndarray]:
+    """Poisson demand on a slowly moving level, lifted by exp(lift) in promoted periods and by exp(dip) in the
+    period after a promotion ends; returns values (n, T) and the flag (n, T, 1)."""
+    rng = np.random.default_rng(seed)
+    level = rng.uniform(3.0, 30.0, size=(n, 1)) * np.exp(0.2 * np.sin(np.arange(periods) / 10.0))[None, :]
+    promo = (rng.random((n, periods)) < share).astype(float)
+    after = np.concatenate([np.zeros((n, 1)), promo[:, :-1]], axis=1) * (1.0 - promo)
+    values = rng.poisson(level * np.exp(lift * promo + dip * after)).astype(float)
+    return values, promo[:, :, None]
+
+
+def fit(values: np.ndarray, covariates: np.ndarray, kinds=None):
+    features, names = covariate_features(covariates, kinds or infer_kinds(covariates), names=["promo"])
+    return fit_covariate_effects(values, features, names=names), features
+
+
+def test_it_recovers_a_planted_promotion_lift_and_post_promotion_dip():
+    values, flags = promoted_panel(40, 150, seed=0)
+    effects, _ = fit(values, flags)
+    assert effects.names == ("promo", "promo:after")
+    assert abs(effects.pooled[0] - LIFT) < 0.08
+    assert abs(effects.pooled[1] - DIP) < 0.08
+    assert np.all(np.abs(effects.effects[:, 0] - LIFT) < 0.15)
+    # standard errors: positive, and the truth within three of them
+    assert 0 < effects.pooled_se[0] < 0.05
+    assert np.all(effects.effects_se > 0)
+    assert np.mean(np.abs(effects.effects[:, 0] - LIFT) < 3 * effects.effects_se[:, 0]) > 0.9
+
+
+def test_it_shrinks_a_series_with_one_promotion_towards_the_pooled_effect():
+    values, flags = promoted_panel(30, 150, seed=1)
+    rng = np.random.default_rng(7)
+    lonely = rng.poisson(10.0, size=150).astype(float)
+    lonely[75] = 60.0  # one promotion that sold six times the level: alone it says log 6 = 1.8
+    lonely_flag = np.zeros((1, 150, 1))
+    lonely_flag[0, 75, 0] = 1.0
+    effects, _ = fit(np.vstack([values, lonely]), np.concatenate([flags, lonely_flag]))
+    own = np.log(6.0)
+    lonely_effect = effects.effects[-1, 0]
+    assert effects.pooled[0] < lonely_effect < own
+    assert abs(lonely_effect - effects.pooled[0]) < abs(lonely_effect - own)
+    # with one promotion the series is less sure of its lift than a series with fifteen; the effects of the others
+    # agree, so the spread between series, and the lonely series' uncertainty with it, stays small
+    assert effects.effects_se[-1, 0] > np.median(effects.effects_se[:-1, 0])
+    assert effects.spread[0] < 0.1
+
+
+def test_a_series_without_promotions_gets_the_pooled_effect_with_the_spread_as_its_uncertainty():
+    values, flags = promoted_panel(20, 120, seed=2)
+    flags[0] = 0.0
+    values[0] = np.random.default_rng(3).poisson(8.0, size=120)
+    effects, _ = fit(values, flags)
+    assert abs(effects.effects[0, 0] - effects.pooled[0]) < 1e-6
+    assert effects.effects_se[0, 0] >= effects.spread[0]
+
+
+def test_it_is_a_no_op_when_the_covariates_never_vary():
+    values, _ = promoted_panel(10, 80, seed=3)
+    covariates = np.stack([np.zeros((10, 80)), np.full((10, 80), 2.5)], axis=-1)
+    features, names = covariate_features(covariates, (FLAG, PRICE), names=["promo", "price"])
+    effects = fit_covariate_effects(values, features, names=names)
+    assert names == ("promo", "promo:after", "log(price/regular)")
+    assert np.all(effects.effects == 0.0)
+    assert np.all(np.isnan(effects.effects_se))
+    assert np.all(effects.factors(features) == 1.0)
+    assert effects.summary(0)["promo"] == {"effect": 0.0, "se": None, "pooled": 0.0, "pooled_se": None}
+
+
+def test_it_tolerates_nans_and_all_zero_series():
+    values, flags = promoted_panel(30, 150, seed=4)
+    rng = np.random.default_rng(5)
+    values[rng.random(values.shape) < 0.1] = np.nan
+    values[0] = 0.0
+    values[1] = np.nan
+    flags = flags.copy()
+    flags[rng.random(flags.shape) < 0.05] = np.nan
+    effects, features = fit(values, flags)
+    assert np.isfinite(effects.effects).all()
+    assert np.isfinite(effects.effects_se).all()
+    assert abs(effects.pooled[0] - LIFT) < 0.12
+    assert np.isfinite(effects.factors(features)).all()
+
+
+def test_it_derives_the_after_flag_and_the_log_price_ratio():
+    flag = np.array([0, 1, 1, 0, 0, 1, 0], dtype=float)
+    price = np.array([2.0, 1.5, 1.5, 2.0, np.nan, 1.0, 2.2])
+    features, names = covariate_features(np.stack([flag, price], axis=-1)[None], (FLAG, PRICE), price_window=3)
+    assert names == ("x0", "x0:after", "log(x1/regular)")
+    np.testing.assert_array_equal(features[0, :, 1], [0, 0, 0, 1, 0, 0, 1])
+    # regular price: the largest of the trailing three periods; a missing price has no effect
+    expected = np.log([1.0, 0.75, 0.75, 1.0, 1.0, 0.5, 1.0])
+    expected[4] = 0.0
+    np.testing.assert_allclose(features[0, :, 2], expected)
+
+
+def test_it_infers_flags_prices_and_numeric_columns():
+    covariates = np.stack([np.array([0.0, 1.0, np.nan]), np.array([1.2, 0.9, 1.1]), np.array([-1.0, 0.0, 2.0])], -1)
+    assert infer_kinds(covariates) == (FLAG, PRICE, NUMERIC)
+
+
+def test_the_baseline_leaves_the_period_itself_out():
+    values = np.array([[10.0, 10.0, 40.0, 10.0, 10.0]])
+    baseline = local_baseline(values, np.zeros_like(values), window=2)
+    assert baseline[0, 2] == 10.0
+    # and divides its neighbours by their factors
+    deflated = local_baseline(values, np.log([[1.0, 1.0, 4.0, 1.0, 1.0]]), window=1)
+    assert deflated[0, 1] == 10.0
+
+
+def test_series_whose_lifts_differ_keep_their_own_and_the_spread_says_so():
+    low, low_flags = promoted_panel(15, 150, seed=8, lift=0.3)
+    high, high_flags = promoted_panel(15, 150, seed=9, lift=1.1)
+    effects, _ = fit(np.vstack([low, high]), np.concatenate([low_flags, high_flags]))
+    assert effects.spread[0] > 0.2
+    assert np.all(np.abs(effects.effects[:15, 0] - 0.3) < 0.2)
+    assert np.all(np.abs(effects.effects[15:, 0] - 1.1) < 0.2)
