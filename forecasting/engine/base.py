@@ -7,6 +7,7 @@ quantiles=...) returns a Forecast.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -51,6 +52,41 @@ class LocalModel:
     def predict(
         self, h: int, X_future: np.ndarray | None = None, quantiles: tuple[float, ...] = DEFAULT_QUANTILES
     ) -> Forecast:
+        raise NotImplementedError
+
+    def get_params(self) -> dict:
+        return {key: value for key, value in vars(self).items() if not key.endswith("_")}
+
+
+class GlobalModel:
+    """A model fitted across a panel of series (the neural tier), then asked to forecast any subset of it.
+
+    fit(series, X=None, end=None) learns from every series at once; predict(h, series, X=None, X_future=None,
+    quantiles=..., end=None) forecasts each given context (a series up to its forecast origin), which may be the
+    training series, later data of the same series, or series never seen in training. The series of one call end
+    on the same date, ``end`` when the caller knows it (calendar features then come from real dates).
+    X / X_future hold known-future covariates per series: len(series[i]) rows and h rows.
+    """
+
+    name: str = ""
+
+    def fit(
+        self,
+        series: Sequence[np.ndarray],
+        X: Sequence[np.ndarray] | None = None,
+        end: np.datetime64 | None = None,
+    ) -> GlobalModel:
+        raise NotImplementedError
+
+    def predict(
+        self,
+        h: int,
+        series: Sequence[np.ndarray],
+        X: Sequence[np.ndarray] | None = None,
+        X_future: Sequence[np.ndarray] | None = None,
+        quantiles: tuple[float, ...] = DEFAULT_QUANTILES,
+        end: np.datetime64 | None = None,
+    ) -> list[Forecast]:
         raise NotImplementedError
 
     def get_params(self) -> dict:
