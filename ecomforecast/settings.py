@@ -172,6 +172,13 @@ CELERY_TASK_ROUTES = {
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 
+# Neural training (the forecast_gpu worker): where trained checkpoints are kept, the torch device ("auto": cuda
+# when the worker sees a GPU), intra-op threads (0: torch's default) and the training time budget per model.
+MODEL_ARTIFACT_ROOT = Path(env_str("MODEL_ARTIFACT_ROOT", str(VAR_DIR / "models")))
+NEURAL_DEVICE = env_str("NEURAL_DEVICE", "auto")
+NEURAL_THREADS = env_int("NEURAL_THREADS", 0)
+NEURAL_MAX_TRAIN_SECONDS = env_int("NEURAL_MAX_TRAIN_SECONDS", 900)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.db import transaction
+from django.template.defaultfilters import filesizeformat
 
 from ecomforecast.admin import MerchantOwnedAdmin
-from forecasting import customer_services, services
+from forecasting import artifact_services, customer_services, services
 from forecasting.models import (
     CustomerForecastRun,
     CustomerScore,
@@ -99,9 +100,47 @@ class ForecastResultAdmin(MerchantOwnedAdmin):
 
 @admin.register(ModelArtifact)
 class ModelArtifactAdmin(MerchantOwnedAdmin):
-    list_display = ("name", "version", "merchant", "data_cutoff", "trained_at", "storage_path")
-    list_filter = ("merchant", "name")
-    search_fields = ("name", "storage_path")
+    list_display = (
+        "name",
+        "version",
+        "merchant",
+        "status",
+        "train_data_end",
+        "series_count",
+        "parameters",
+        "seconds",
+        "device",
+        "size",
+        "trained_at",
+    )
+    list_filter = ("merchant", "name", "status")
+    search_fields = ("name", "storage_path", "sha256")
+    date_hierarchy = "trained_at"
+    readonly_fields = [field.name for field in ModelArtifact._meta.fields]
+    actions = ("retire",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.display(description="parameters", ordering="n_parameters")
+    def parameters(self, artifact: ModelArtifact) -> str:
+        return f"{artifact.n_parameters:,}"
+
+    @admin.display(description="seconds", ordering="training_seconds")
+    def seconds(self, artifact: ModelArtifact) -> str:
+        return f"{artifact.training_seconds:.1f}"
+
+    @admin.display(description="size", ordering="size_bytes")
+    def size(self, artifact: ModelArtifact) -> str:
+        return filesizeformat(artifact.size_bytes)
+
+    @admin.action(description="Retire the selected versions (nightly runs stop using them; files are deleted)")
+    def retire(self, request, queryset) -> None:
+        count = 0
+        for artifact_id in queryset.filter(status=ModelArtifact.Status.ACTIVE).values_list("pk", flat=True):
+            artifact_services.model_artifact_retire(artifact_id=artifact_id)
+            count += 1
+        messages.success(request, f"{count} model version(s) retired.")
 
 
 @admin.register(CustomerForecastRun)

@@ -124,15 +124,36 @@ class ForecastValue(MerchantOwned):
 
 
 class ModelArtifact(MerchantOwned):
-    """A trained global model (neural tier) that nightly runs reuse until it is retrained."""
+    """A trained global model (neural tier) that nightly runs reuse until it is retrained.
+
+    The weights are one checkpoint file at ``storage_path``, relative to settings.MODEL_ARTIFACT_ROOT so the root
+    can move; ``sha256`` and ``size_bytes`` are of that file, checked before it is loaded. ``data_cutoff`` is the
+    run cutoff the model was trained for, ``train_data_end`` the last day of demand its weights saw (at or before
+    the cutoff): a run may use an artifact only where that day lies before its own backtest windows, so the
+    backtest scores stay out of sample. Retired versions keep their row (the history) but lose their file.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        RETIRED = "retired", "Retired"
 
     name = models.CharField(max_length=64)
     version = models.PositiveIntegerField()
-    storage_path = models.CharField(max_length=500)
-    config = models.JSONField(default=dict, blank=True)
-    metrics = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    storage_path = models.CharField(max_length=500, help_text="checkpoint file, relative to MODEL_ARTIFACT_ROOT")
+    sha256 = models.CharField(max_length=64, blank=True, help_text="hex digest of the checkpoint file")
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    config = models.JSONField(default=dict, blank=True, help_text="the model's hyper-parameters")
+    metrics = models.JSONField(default=dict, blank=True, help_text="training log and best validation loss")
     trained_at = models.DateTimeField(auto_now_add=True)
-    data_cutoff = models.DateField(null=True, blank=True)
+    data_cutoff = models.DateField(null=True, blank=True, help_text="the run cutoff the model was trained for")
+    train_data_end = models.DateField(
+        null=True, blank=True, help_text="last day of demand the weights saw; unknown (null) means never usable"
+    )
+    series_count = models.PositiveIntegerField(default=0, help_text="SKUs in the training panel")
+    n_parameters = models.PositiveBigIntegerField(default=0)
+    device = models.CharField(max_length=32, blank=True, help_text="where it was trained (cpu, cuda:0, ...)")
+    training_seconds = models.FloatField(default=0.0)
 
     class Meta:
         ordering = ["name", "-version"]

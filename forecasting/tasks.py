@@ -1,11 +1,15 @@
-"""Thin Celery wrappers: take ids, call the forecasting services. Routing: forecast_cpu (settings)."""
+"""Thin Celery wrappers: take ids, call the forecasting services. Routing (settings): forecast_cpu, train_* on
+forecast_gpu."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from celery import chord, shared_task
 from django.db import InterfaceError, OperationalError
 
-from forecasting import services
+from ecomforecast.models import Merchant
+from forecasting import artifact_services, services
 
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 RELIABLE = {
@@ -44,3 +48,18 @@ def customer_scores_run(run_id: int) -> str:
     from forecasting import customer_services
 
     return customer_services.customer_scores_run_execute(run_id=run_id).status
+
+
+@shared_task(name="forecasting.tasks.train_neural_model", soft_time_limit=3300, time_limit=3600, **RELIABLE)
+def train_neural_model(
+    merchant_id: int, name: str, data_cutoff_iso: str, train_data_end_iso: str | None, params: dict | None
+) -> int:
+    """Train and register a neural model on the forecast_gpu queue (routed by its train_ name); the artifact id."""
+    artifact = artifact_services.model_artifact_train(
+        merchant=Merchant.objects.get(pk=merchant_id),
+        name=name,
+        data_cutoff=dt.date.fromisoformat(data_cutoff_iso),
+        train_data_end=dt.date.fromisoformat(train_data_end_iso) if train_data_end_iso else None,
+        params=params,
+    )
+    return artifact.pk

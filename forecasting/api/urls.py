@@ -3,12 +3,14 @@ from __future__ import annotations
 from django.urls import path
 
 from forecasting.api.customer_scores import CustomerScoresOfCustomerView, CustomerScoreViewSet
+from forecasting.api.model_artifacts import ModelArtifactViewSet
 from forecasting.api.views import ForecastRunViewSet, ForecastViewSet
 
 routes = [
     ("forecast-runs", ForecastRunViewSet, "forecast-run"),
     ("forecasts", ForecastViewSet, "forecast"),
     ("customer-scores", CustomerScoreViewSet, "customer-score"),
+    ("model-artifacts", ModelArtifactViewSet, "model-artifact"),
 ]
 
 extra_urlpatterns = [

@@ -11,13 +11,21 @@ import uuid
 from collections.abc import Callable
 
 from django.db import models
+from django.db.models import Max
 from django.utils import timezone
 
 from customers.models import ActivityEvent, Campaign, Customer, Order
 from ecomforecast.models import ApiKey, ImportJob, Merchant
 from ecomforecast.services import api_key_create
 from forecasting.customer_selectors import customer_run_latest
-from forecasting.models import CustomerForecastRun, CustomerScore, ForecastResult, ForecastRun, ForecastValue
+from forecasting.models import (
+    CustomerForecastRun,
+    CustomerScore,
+    ForecastResult,
+    ForecastRun,
+    ForecastValue,
+    ModelArtifact,
+)
 from forecasting.selectors import forecast_run_latest
 from inventory.models import (
     Category,
@@ -184,6 +192,27 @@ def customer_score_row(merchant: Merchant) -> CustomerScore:
     )
 
 
+def _model_artifact(merchant: Merchant) -> ModelArtifact:
+    latest = ModelArtifact.objects.filter(merchant=merchant, name="lstm").aggregate(latest=Max("version"))["latest"]
+    version = (latest or 0) + 1
+    return ModelArtifact.objects.create(
+        merchant=merchant,
+        name="lstm",
+        version=version,
+        storage_path=f"{merchant.slug}/lstm/v{version}.pt",
+        sha256="0" * 64,
+        size_bytes=1024,
+        data_cutoff=dt.date(2024, 3, 31),
+        train_data_end=dt.date(2024, 3, 3),
+        series_count=10,
+        n_parameters=1000,
+        device="cpu",
+        training_seconds=1.5,
+        config={"hidden_size": 8},
+        metrics={"validation_loss": 1.0},
+    )
+
+
 BUILDERS: dict[type[models.Model], Callable[[Merchant], models.Model]] = {
     Merchant: lambda merchant: merchant,
     ApiKey: lambda merchant: api_key_create(merchant=merchant, name="integration")[0],
@@ -206,6 +235,7 @@ BUILDERS: dict[type[models.Model], Callable[[Merchant], models.Model]] = {
     ReorderPlan: _reorder_plan,
     ReorderLine: _reorder_line,
     CustomerScore: customer_score_row,
+    ModelArtifact: _model_artifact,
 }
 
 

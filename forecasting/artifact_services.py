@@ -1,0 +1,228 @@
+"""Writes of trained global models (the neural tier): train and register a version, load it back, retire it.
+
+A version is a checkpoint file under settings.MODEL_ARTIFACT_ROOT at ``<merchant slug>/<name>/v<version>.pt`` plus
+its ModelArtifact row. The file is written under a temporary name in the same folder and renamed into place in
+the transaction that creates the row, so a crash can leave a stray temporary file but never a registered row that
+points at a half-written checkpoint. Version numbers are allocated under a lock on the merchant row, so two
+trainings that finish together get consecutive versions instead of one failing on the unique constraint. Each
+registration keeps the newest ``KEEP_ACTIVE_VERSIONS`` active versions of that model and retires the rest; a
+retired version keeps its row (what was trained, when, how well) and its file is deleted once the retirement is
+committed, so a rolled-back transaction never loses weights that rows still point at.
+
+Torch is imported only when a model is built or loaded (forecasting.engine.neural is lazy), so the web process
+and the admin can import this module cheaply.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import math
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+
+from ecomforecast.models import Merchant
+from forecasting import io
+from forecasting.engine.neural import make_neural_model, neural_model_class
+from forecasting.models import ModelArtifact
+
+if TYPE_CHECKING:
+    from forecasting.engine.neural.base import NeuralModel
+    from forecasting.engine.neural.training import TrainingLog
+
+logger = logging.getLogger(__name__)
+
+KEEP_ACTIVE_VERSIONS = 3
+HASH_BLOCK = 1 << 20
+
+
+class ModelArtifactError(RuntimeError):
+    """An artifact cannot be trained or loaded; the message says which one and why."""
+
+
+def model_artifact_path(artifact: ModelArtifact) -> Path:
+    return Path(settings.MODEL_ARTIFACT_ROOT) / artifact.storage_path
+
+
+def model_artifact_train(
+    *,
+    merchant: Merchant,
+    name: str,
+    data_cutoff: dt.date,
+    train_data_end: dt.date | None = None,
+    params: dict[str, Any] | None = None,
+    progress: Callable[[TrainingLog], None] | None = None,
+) -> ModelArtifact:
+    """Train ``name`` on the merchant's daily demand up to ``train_data_end`` (default the cutoff) and register it.
+
+    ``params`` are the model's hyper-parameters; device, threads and the time budget (``max_seconds``) default
+    to settings NEURAL_DEVICE, NEURAL_THREADS and NEURAL_MAX_TRAIN_SECONDS. ``progress`` receives the training
+    log after every epoch.
+    """
+    train_data_end = train_data_end or data_cutoff
+    if train_data_end > data_cutoff:
+        raise ValueError(f"train_data_end {train_data_end} is after the data cutoff {data_cutoff}")
+    model_params = {
+        "device": settings.NEURAL_DEVICE,
+        "threads": settings.NEURAL_THREADS or None,
+        "max_seconds": settings.NEURAL_MAX_TRAIN_SECONDS,
+        **(params or {}),
+    }
+    try:
+        model = make_neural_model(name, **model_params)
+    except KeyError as exc:
+        raise ModelArtifactError(exc.args[0]) from None
+
+    product_ids = io.products_with_sales(merchant=merchant, cutoff=train_data_end)
+    history = io.demand_series(merchant=merchant, product_ids=product_ids, cutoff=train_data_end)
+    if not history:
+        raise ModelArtifactError(f"{merchant.slug} has no sales up to {train_data_end}: nothing to train {name} on")
+    model.fit([series.values for series in history], end=np.datetime64(train_data_end, "D"), progress=progress)
+    log = model.training_
+    logger.info(
+        "trained %s for %s on %d series: %d epochs in %.1f s on %s (%s)",
+        name,
+        merchant.slug,
+        len(history),
+        log.epochs,
+        log.seconds,
+        log.device,
+        log.stopped,
+    )
+
+    directory = Path(settings.MODEL_ARTIFACT_ROOT) / merchant.slug / name
+    directory.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=".training-", suffix=".pt", dir=directory)
+    os.close(handle)
+    placed: Path | None = None
+    try:
+        model.save(temporary)
+        sha256, size_bytes = _file_digest(Path(temporary))
+        with transaction.atomic():
+            Merchant.objects.select_for_update().only("pk").get(pk=merchant.pk)
+            latest = ModelArtifact.objects.filter(merchant=merchant, name=name).aggregate(latest=Max("version"))
+            version = (latest["latest"] or 0) + 1
+            storage_path = f"{merchant.slug}/{name}/v{version}.pt"
+            placed = directory / f"v{version}.pt"
+            os.replace(temporary, placed)
+            artifact = ModelArtifact.objects.create(
+                merchant=merchant,
+                name=name,
+                version=version,
+                storage_path=storage_path,
+                sha256=sha256,
+                size_bytes=size_bytes,
+                config=_json_safe(model.get_params()),
+                metrics=_json_safe({"validation_loss": log.best_validation_loss, "training": log.as_dict()}),
+                data_cutoff=data_cutoff,
+                train_data_end=train_data_end,
+                series_count=len(history),
+                n_parameters=model.n_parameters_,
+                device=log.device,
+                training_seconds=log.seconds,
+            )
+            _retire_surplus_versions(merchant=merchant, name=name)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        if placed is not None:
+            placed.unlink(missing_ok=True)
+        raise
+    return artifact
+
+
+def model_artifact_load(
+    *, artifact: ModelArtifact, device: str | None = None, threads: int | None = None
+) -> NeuralModel:
+    """The fitted model of an active artifact, after checking its file against the recorded sha256.
+
+    Device and threads are this process's (settings NEURAL_DEVICE / NEURAL_THREADS unless given), not those of
+    the machine that trained it.
+    """
+    label = f"model artifact {artifact.name} v{artifact.version} (id {artifact.pk})"
+    if artifact.status == ModelArtifact.Status.RETIRED:
+        raise ModelArtifactError(f"{label} is retired and its checkpoint was deleted; use an active version")
+    path = model_artifact_path(artifact)
+    if not path.is_file():
+        raise ModelArtifactError(f"{label}: checkpoint file {path} is missing; retrain the model")
+    sha256, size_bytes = _file_digest(path)
+    if sha256 != artifact.sha256:
+        raise ModelArtifactError(
+            f"{label}: checkpoint file {path} does not match its recorded sha256 (expected {artifact.sha256}, "
+            f"found {sha256}, {size_bytes} bytes against {artifact.size_bytes}); it was changed or corrupted "
+            "after training, so it is not loaded: retrain the model"
+        )
+    return neural_model_class(artifact.name).load(
+        path,
+        device=device or settings.NEURAL_DEVICE,
+        threads=threads if threads is not None else settings.NEURAL_THREADS or None,
+    )
+
+
+@transaction.atomic
+def model_artifact_retire(*, artifact_id: int) -> ModelArtifact:
+    """Mark a version retired (nightly runs stop using it) and delete its file once that is committed."""
+    artifact = ModelArtifact.objects.select_for_update().get(pk=artifact_id)
+    if artifact.status != ModelArtifact.Status.RETIRED:
+        artifact.status = ModelArtifact.Status.RETIRED
+        artifact.save(update_fields=["status"])
+        transaction.on_commit(partial(_delete_files, [model_artifact_path(artifact)]))
+    return artifact
+
+
+def _retire_surplus_versions(*, merchant: Merchant, name: str) -> None:
+    """Retire the active versions of ``name`` beyond the newest KEEP_ACTIVE_VERSIONS (files go after commit)."""
+    surplus = list(
+        ModelArtifact.objects.select_for_update()
+        .filter(merchant=merchant, name=name, status=ModelArtifact.Status.ACTIVE)
+        .order_by("-version")[KEEP_ACTIVE_VERSIONS:]
+    )
+    if not surplus:
+        return
+    ModelArtifact.objects.filter(pk__in=[artifact.pk for artifact in surplus]).update(
+        status=ModelArtifact.Status.RETIRED
+    )
+    transaction.on_commit(partial(_delete_files, [model_artifact_path(artifact) for artifact in surplus]))
+
+
+def _delete_files(paths: Iterable[Path]) -> None:
+    """Runs after commit: a file that cannot be removed is logged, never raised into the committed caller."""
+    for path in paths:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            logger.warning("could not delete retired checkpoint %s", path, exc_info=True)
+
+
+def _file_digest(path: Path) -> tuple[str, int]:
+    """sha256 hex digest and size of a file, flushed to disk first so the recorded bytes are the stored ones."""
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        os.fsync(handle.fileno())
+        while block := handle.read(HASH_BLOCK):
+            digest.update(block)
+            size += len(block)
+    return digest.hexdigest(), size
+
+
+def _json_safe(value):
+    """JSON columns refuse NaN and infinities (an epoch without batches logs NaN): they are stored as null."""
+    if isinstance(value, dict):
+        return {str(key): _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, np.generic):
+        return _json_safe(value.item())
+    return value
