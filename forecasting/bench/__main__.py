@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from forecasting.bench.neural import NeuralAutoForecaster, NeuralBenchForecaster
 from forecasting.bench.peer import (
     ARIMA_SUBSAMPLE,
     ENSEMBLE_MEMBERS,
@@ -37,6 +38,7 @@ from forecasting.bench.report import build_report, side_by_side
 from forecasting.engine.auto import AutoForecaster, demand_classes
 from forecasting.engine.backtest import PanelForecaster, cutoff_positions, dense_panel, rolling_origin
 from forecasting.engine.base import Forecast
+from forecasting.engine.neural import NEURAL_MODEL_NAMES
 from forecasting.engine.panel import forecast_panel
 
 SEASON_LENGTHS = {"D": 7, "W": 52, "M": 12, "Q": 4, "H": 24}
@@ -93,7 +95,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--horizon", type=int, default=28)
     parser.add_argument("--windows", type=int, default=4)
     parser.add_argument("--step", type=int, default=None, help="periods between cutoffs (default: the horizon)")
-    parser.add_argument("--models", default="auto,seasonal_naive", help="comma-separated: auto and registry names")
+    parser.add_argument(
+        "--models", default="auto,seasonal_naive", help="comma-separated: auto, registry names and neural models"
+    )
     parser.add_argument("--quantiles", default="0.1,0.5,0.9")
     parser.add_argument("--covariates", default="", help="comma-separated covariate columns, known in the future")
     parser.add_argument("--peer", choices=["statsforecast"], default=None)
@@ -107,6 +111,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="statsforecast AutoARIMA runs on a seeded random subsample of at most this many series",
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="auto", help="neural models: auto (cuda when present), cpu or cuda")
+    parser.add_argument(
+        "--neural-params",
+        default="{}",
+        help='JSON hyper-parameters per neural model, e.g. {"lstm": {"hidden_size": 64, "max_seconds": 600}}',
+    )
+    parser.add_argument(
+        "--neural-refit",
+        action="store_true",
+        help="train neural models at every cutoff (default: once, at the first cutoff, then reuse the weights)",
+    )
     parser.add_argument("--output", required=True, type=Path)
     parser.add_argument("--report", required=True, type=Path)
     return parser.parse_args(argv)
@@ -128,10 +143,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         panel = panel[panel["unique_id"].isin(chosen)].reset_index(drop=True)
     classes = series_classes(panel, freq=args.freq, horizon=args.horizon, windows=args.windows, step=step)
 
+    neural_params = json.loads(args.neural_params)
+    auto_params = {
+        "season_length": season_length,
+        "n_paths": 0,
+        "seed": args.seed,
+        "covariate_names": covariates or None,
+    }
+
+    def neural_settings(name: str) -> dict:
+        return {
+            "horizon": args.horizon,
+            "season_length": season_length,
+            "freq": args.freq,
+            "seed": args.seed,
+            "threads": args.threads,
+            "device": args.device,
+            **neural_params.get(name, {}),
+        }
+
     forecasters: dict[str, PanelForecaster] = {}
     for name in models:
+        base, *extra = name.split("+")
         if name == "auto":
-            forecasters[name] = AutoForecaster(season_length=season_length, n_paths=0, seed=args.seed)
+            forecasters[name] = AutoForecaster(**auto_params)
+        elif base == "auto" and extra and set(extra) <= set(NEURAL_MODEL_NAMES):
+            forecasters[name] = NeuralAutoForecaster(
+                tuple(extra), auto_params=auto_params, settings={member: neural_settings(member) for member in extra}
+            )
+        elif name in NEURAL_MODEL_NAMES:
+            forecasters[name] = NeuralBenchForecaster(name, settings=neural_settings(name), refit=args.neural_refit)
         else:
             forecasters[name] = registry_forecaster(
                 name, season_length=season_length, threads=args.threads, seed=args.seed
@@ -155,7 +196,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     notes: dict[str, str] = {}
     if covariates:
         for name in forecasters:
-            notes[name] = f"covariates {', '.join(covariates)} passed (used by arima/sarima only)"
+            users = "auto (multiplicative effects), arima/sarima (regressors), neural models (inputs)"
+            notes[name] = f"covariates {', '.join(covariates)} passed (used by {users})"
+    neural = {
+        name: forecaster.summary()
+        for name, forecaster in forecasters.items()
+        if isinstance(forecaster, NeuralBenchForecaster | NeuralAutoForecaster)
+    }
+    for name, forecaster in forecasters.items():
+        if isinstance(forecaster, NeuralAutoForecaster):
+            notes[name] = (
+                f"auto with neural candidates {', '.join(forecaster.names)}, trained once in "
+                f"{forecaster.train_seconds:.0f} s on data up to the first cutoff minus auto's backtest span"
+            )
+    for name, summary in neural.items():
+        if name not in NEURAL_MODEL_NAMES:
+            continue
+        notes[name] = (
+            f"{summary['parameters']:,} parameters, trained {summary['fits']}x in {summary['train_seconds']:.0f} s "
+            f"({summary['epochs']} epochs, best {summary['best_epoch']}, {summary['train_windows_per_second']:.0f} "
+            f"windows/s on {summary['device']}); inference {summary['predict_series_per_second']} series/s"
+        )
 
     if args.peer == "statsforecast":
         peers = peer_models(season_length=season_length, horizon=args.horizon)
@@ -207,6 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         failures=failures,
         notes=notes,
         classes=classes,
+        neural=neural,
         config={
             "input": str(args.input),
             "freq": args.freq,
@@ -218,6 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "covariates": list(covariates),
             "threads": args.threads,
             "seed": args.seed,
+            "neural_refit": args.neural_refit,
             "series": int(panel["unique_id"].nunique()),
             "sample": args.sample,
             "cutoffs": sorted(str(cutoff.date()) for cutoff in pd.to_datetime(table["cutoff"].unique())),

@@ -29,6 +29,7 @@ def build_report(
     notes: Mapping[str, str],
     classes: Mapping[str, str],
     config: Mapping[str, object],
+    neural: Mapping[str, dict] | None = None,
 ) -> dict:
     """Scores of every model of the long table, overall and per demand class, with cost and failures."""
     overall = score_table(table, panel, season_length, quantiles)
@@ -47,6 +48,8 @@ def build_report(
             "failures": int(failures.get(name, 0)),
             "note": notes.get(name, ""),
         }
+        if neural and name in neural:
+            models[name]["neural"] = dict(neural[name])
     per_class: dict[str, dict[str, dict]] = {}
     for record in by_class.to_dict("records"):
         per_class.setdefault(record["model"], {})[record["group"]] = {

@@ -51,6 +51,14 @@ shrinkage, so a covariate without an effect leaves the forecast nearly unchanged
 Column kinds (``flag``, ``price``, ``numeric``) are ``covariate_kinds`` or inferred (0/1 columns are flags,
 non-negative ones prices); Forecast.info["covariates"] and AutoResult.covariates record each series' effects
 (with standard errors, and the pooled ones) and the factors applied to its forecast.
+
+Global models (the neural tier) join as candidates through ``global_models``: a mapping name -> a *fitted*
+forecasting.engine.base.GlobalModel, added to every class's route (unless ``candidates`` already routes it). auto
+never trains them: it asks each for the mean forecast of every series from every internal cutoff and from the end,
+with the context up to that cutoff, and calibrates and selects them like any other candidate. Their weights must
+have seen no period after the first internal cutoff (``horizon + (n_windows - 1) x step`` periods before the
+panel's end), or their backtest scores are in-sample and flatter them; the Celery pipeline and the benchmark
+train them that way. ``end`` (the date of the panel's last period) gives them real calendar dates.
 """
 
 from __future__ import annotations
@@ -61,7 +69,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
-from forecasting.engine.base import DEFAULT_QUANTILES, Forecast
+from forecasting.engine.base import DEFAULT_QUANTILES, Forecast, GlobalModel
 from forecasting.engine.classify import classify_panel
 from forecasting.engine.covariates import covariate_features, fit_covariate_effects, infer_kinds
 from forecasting.engine.models.common import PanelModel, clean_series, to_panel
@@ -130,6 +138,7 @@ class AutoForecaster:
         covariate_kinds: Sequence[str] | None = None,
         covariate_window: int | None = None,
         price_window: int = 26,
+        global_models: Mapping[str, GlobalModel] | None = None,
         n_paths: int = 200,
         seed: int = 0,
     ) -> None:
@@ -155,6 +164,7 @@ class AutoForecaster:
         self.covariate_kinds = covariate_kinds
         self.covariate_window = covariate_window
         self.price_window = price_window
+        self.global_models = global_models
         self.n_paths = n_paths
         self.seed = seed
 
@@ -179,14 +189,20 @@ class AutoForecaster:
         quantiles: Sequence[float] = DEFAULT_QUANTILES,
         X: Sequence[np.ndarray] | None = None,
         X_future: Sequence[np.ndarray] | None = None,
+        end: np.datetime64 | None = None,
     ) -> list[AutoResult]:
         """One AutoResult per series; X (len(series_i), k) and X_future (horizon, k) per series are optional
-        covariates known in advance (see the module docstring)."""
+        covariates known in advance, ``end`` the date of the series' last period (see the module docstring)."""
         levels = tuple(sorted(float(level) for level in quantiles))
         cleaned = [clean_series(values) for values in series]
         panel = to_panel(cleaned)
         classes = np.asarray(classify_panel(panel), dtype=object)
         routes = {**DEFAULT_CANDIDATES, **(dict(self.candidates) if self.candidates else {})}
+        if self.global_models:
+            routes = {
+                label: (*names, *(name for name in self.global_models if name not in names))
+                for label, names in routes.items()
+            }
         year_factors = self._year_factors(panel, horizon, routes)
         covariates = self._covariate_plan(panel, cleaned, X, X_future, horizon)
         results: list[AutoResult] = [None] * len(series)  # type: ignore[list-item]
@@ -203,6 +219,7 @@ class AutoForecaster:
                     levels,
                     year_factors,
                     covariates.rows(rows) if covariates is not None else None,
+                    end,
                 ),
                 strict=True,
             ):
@@ -277,6 +294,7 @@ class AutoForecaster:
         levels: tuple[float, ...],
         year_factors: Mapping[int, float],
         covariates: _CovariatePlan | None = None,
+        end: np.datetime64 | None = None,
     ) -> list[AutoResult]:
         n, length = panel.shape
 
@@ -310,7 +328,7 @@ class AutoForecaster:
             for offset in offsets:
                 key = (base, offset)
                 if key not in unscaled:
-                    means, failed = self._candidate_means(base, history(length - offset), horizon)
+                    means, failed = self._candidate_means(base, history(length - offset), horizon, end, offset)
                     unscaled[key] = (future(means, length - offset), failed)
                 means, failed = unscaled[key]
                 if yearly:
@@ -363,7 +381,7 @@ class AutoForecaster:
             name = candidates[int(index)]
             rows = np.flatnonzero((chosen == index).any(axis=1))
             base, yearly = _without_year(name)
-            means, failed = self._candidate_means(base, history(length)[rows], horizon)
+            means, failed = self._candidate_means(base, history(length)[rows], horizon, end, 0)
             if yearly:
                 means = means * year_factors.get(length, 1.0)
             full_means = np.zeros((n, horizon))
@@ -425,9 +443,13 @@ class AutoForecaster:
 
     # -- candidate forecasts ---------------------------------------------------------------------------------
 
-    def _candidate_means(self, name: str, panel: np.ndarray, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+    def _candidate_means(
+        self, name: str, panel: np.ndarray, horizon: int, end: np.datetime64 | None = None, offset: int = 0
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(n, h) point forecasts of one candidate without `+year` on a NaN-left-padded panel, and which rows fell
-        back."""
+        back. ``offset``: periods between the panel's last column and the date ``end`` (global models only)."""
+        if self.global_models and name in self.global_models:
+            return self._global_means(self.global_models[name], panel, horizon, end, offset)
         base, seasonal, _ = split_candidate(name)
         values = panel
         index = None
@@ -448,6 +470,26 @@ class AutoForecaster:
         if failed.any():
             means[failed] = self._model_means(FALLBACK_MODEL, panel[failed], horizon)[0]
         return np.clip(means, 0.0, None), failed
+
+    def _global_means(
+        self, model: GlobalModel, panel: np.ndarray, horizon: int, end: np.datetime64 | None, offset: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Mean forecasts of a fitted global model from the panel's last column; rows it cannot forecast get the
+        fallback model, recorded."""
+        cutoff_end = None
+        if end is not None:
+            weeks = getattr(model, "freq", "D").upper().startswith("W")
+            cutoff_end = np.datetime64(end, "D") - np.timedelta64(offset * (7 if weeks else 1), "D")
+        n = len(panel)
+        try:
+            forecasts = model.predict(horizon, list(panel), quantiles=(0.5,), end=cutoff_end)
+            means = np.vstack([forecast.mean[:horizon] for forecast in forecasts]) if n else np.zeros((0, horizon))
+            failed = ~np.isfinite(means).all(axis=1)
+        except Exception:  # a broken model must not sink the run: every row falls back, recorded
+            means, failed = np.zeros((n, horizon)), np.ones(n, dtype=bool)
+        if failed.any():
+            means[failed] = self._model_means(FALLBACK_MODEL, panel[failed], horizon)[0]
+        return np.clip(np.nan_to_num(means), 0.0, None), failed
 
     def _model_means(self, name: str, panel: np.ndarray, horizon: int) -> tuple[np.ndarray, np.ndarray]:
         params = dict((self.model_params or {}).get(name, {}))

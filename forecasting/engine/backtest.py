@@ -3,7 +3,10 @@
 Cutoffs are placed as statsforecast's ``cross_validation(h, n_windows, step_size)`` places them: the last
 window ends on the panel's last date, and each earlier cutoff lies ``step`` periods before the next one, so the
 cutoff of window i (0-based, oldest first) is ``last - (h + (n_windows - 1 - i) * step)`` periods. Every model
-is refitted at every cutoff on the data up to and including it (statsforecast's ``refit=True``).
+is called at every cutoff with the data up to and including it; the statistical models refit there
+(statsforecast's ``refit=True``), while a forecaster that keeps state between calls may fit once and only update
+its context (the benchmark's neural adaptor trains at the first cutoff: ``refit=False``). A forecaster with the
+attribute ``takes_cutoff_date = True`` is also given the cutoff's date as ``end=`` (calendar features).
 """
 
 from __future__ import annotations
@@ -151,7 +154,11 @@ def rolling_origin(
         forecasts += rows.size
         for name, forecaster in forecasters.items():
             started = time.perf_counter()
-            results = forecaster(series, horizon, quantiles, X, X_future)
+            if getattr(forecaster, "takes_cutoff_date", False):
+                end = np.datetime64(panel.dates[cutoff].date(), "D")
+                results = forecaster(series, horizon, quantiles, X, X_future, end=end)
+            else:
+                results = forecaster(series, horizon, quantiles, X, X_future)
             seconds[name] += time.perf_counter() - started
             failures[name] += sum(1 for result in results if result.info.get("fallback"))
             frames.append(_window_frame(panel, rows, cutoff, horizon, actuals, name, results, quantiles))

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from forecasting.engine.auto import AutoForecaster, error_correlation, seasonal_index
+from forecasting.engine.base import Forecast
 from forecasting.engine.models.common import to_panel
 from forecasting.engine.models.smoothing import SimpleExponentialSmoothing
 
@@ -248,3 +249,67 @@ def test_it_tolerates_odd_series_and_covariates():
         assert len(result.covariates["factors"]) == 7
     assert np.all(results[0].forecast.mean == 0.0)
     assert results[5].forecast.mean[2] > 1.5 * results[5].forecast.mean[0]
+
+
+class _OracleModel:
+    """A fitted global model that knows the future: its forecast from any cutoff is what happened next."""
+
+    name = "oracle"
+    freq = "D"
+
+    def __init__(self, full: list[np.ndarray]) -> None:
+        self.full = full
+        self.ends: list[np.datetime64 | None] = []
+
+    def predict(self, h, series, X=None, X_future=None, quantiles=(0.5,), end=None):
+        self.ends.append(end)
+        forecasts = []
+        for context in series:
+            truth = next(
+                values
+                for values in self.full
+                if len(values) >= len(context) and np.array_equal(values[: len(context)], context, equal_nan=True)
+            )
+            future = np.zeros(h)
+            known = truth[len(context) : len(context) + h]
+            future[: len(known)] = known
+            forecasts.append(Forecast(future, (0.5,), future[None, :]))
+        return forecasts
+
+
+def test_it_selects_a_global_model_that_forecasts_better_and_gives_it_real_cutoff_dates():
+    rng = np.random.default_rng(3)
+    full = [rng.poisson(5.0, 200).astype(float) + np.arange(200) % 7 * 2 for _ in range(6)]
+    horizon = 14
+    history = [values[:-horizon] for values in full]
+    oracle = _OracleModel(full)
+    auto = AutoForecaster(global_models={"oracle": oracle}, top_k=1, n_paths=0)
+    results = auto.forecast(history, horizon, end=np.datetime64("2024-06-30"))
+    assert [result.model for result in results] == ["oracle"] * 6
+    for result, values in zip(results, full, strict=True):
+        np.testing.assert_allclose(result.forecast.mean, values[-horizon:])
+    # three internal cutoffs 42, 28 and 14 days before the end, then the end itself
+    assert sorted(set(oracle.ends)) == [
+        np.datetime64("2024-05-19"),
+        np.datetime64("2024-06-02"),
+        np.datetime64("2024-06-16"),
+        np.datetime64("2024-06-30"),
+    ]
+
+
+def test_it_falls_back_and_records_it_when_a_global_model_breaks():
+    class Broken:
+        name = "broken"
+
+        def predict(self, *args, **kwargs):
+            raise RuntimeError("weights lost")
+
+    rng = np.random.default_rng(4)
+    history = [rng.poisson(3.0, 150).astype(float) for _ in range(4)]
+    auto = AutoForecaster(
+        candidates={"smooth": ("broken",), "erratic": ("broken",)}, global_models={"broken": Broken()}
+    )
+    results = auto.forecast(history, 7)
+    assert all(result.fallbacks == ("broken",) for result in results)
+    assert all(result.forecast.info["fallback"] == "seasonal_naive" for result in results)
+    assert all(np.isfinite(result.forecast.mean).all() for result in results)

@@ -169,3 +169,40 @@ def test_it_prepares_the_issue_panel_from_the_shared_online_retail_files(shared_
     spans = panel.groupby("unique_id")["ds"].agg(["min", "max", "size"])
     assert (spans["max"] == pd.Timestamp("2011-12-09")).all()
     assert ((spans["max"] - spans["min"]).dt.days + 1 == spans["size"]).all()
+
+
+TINY_NEURAL = {
+    "hidden_size": 8,
+    "num_layers": 1,
+    "max_epochs": 2,
+    "steps_per_epoch": 3,
+    "batch_size": 16,
+    "n_paths": 20,
+}
+
+
+def test_it_benchmarks_a_neural_model_trained_once_and_auto_with_it_as_a_candidate(tiny_panel, tmp_path, capsys):
+    output, report_path = tmp_path / "forecasts.csv", tmp_path / "report.json"
+    argv = [
+        "--input", str(tiny_panel), "--freq", "D", "--horizon", "7", "--windows", "3", "--step", "7",
+        "--models", "gru,auto+gru", "--threads", "1", "--device", "cpu",
+        "--neural-params", json.dumps({"gru": TINY_NEURAL}),
+        "--output", str(output), "--report", str(report_path),
+    ]  # fmt: skip
+    assert main(argv) == 0
+
+    table = pd.read_csv(output)
+    assert set(table["model"]) == {"gru", "auto+gru"}
+    assert len(table) == 3 * 3 * 7 * 2
+    assert (table[["mean", "q0.1", "q0.5", "q0.9"]] >= 0).all().all()
+    assert (table["q0.1"] <= table["q0.9"]).all()
+    report = json.loads(report_path.read_text())
+    neural = report["models"]["gru"]["neural"]
+    # trained once at the first cutoff, then reused for the two later windows
+    assert neural["fits"] == 1
+    assert neural["parameters"] > 0
+    assert neural["device"] == "cpu"
+    assert report["models"]["auto+gru"]["neural"]["parameters"]["gru"] == neural["parameters"]
+    printed = capsys.readouterr().out
+    assert "trained 1x" in printed
+    assert "auto with neural candidates gru" in printed

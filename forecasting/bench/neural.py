@@ -1,0 +1,150 @@
+"""The neural models in the benchmark: an adaptor from a global model to the backtest's forecaster interface.
+
+``NeuralBenchForecaster`` trains its model on the series up to the first cutoff and forecasts that window; at the
+later cutoffs it reuses the weights and only reads the longer contexts (``refit=False``, how a nightly run reuses
+a trained artifact), unless ``refit`` asks for training at every cutoff. Training never sees a period after the
+cutoff it forecasts from, and its early-stopping validation windows lie before that cutoff too. The adaptor
+records what the report shows per neural model: training seconds, epochs, training windows per second, inference
+series per second and the parameter count.
+
+``NeuralAutoForecaster`` is ``auto`` with neural candidates (``--models auto+gru`` or ``auto+gru+gpt``): each
+neural model is trained once, on the series up to the first cutoff minus auto's internal backtest span, so that
+every internal backtest window of every cutoff is out of sample for the weights (the rule the Celery pipeline
+follows with its artifacts); auto then selects per series among its statistical candidates and the neural ones.
+The neural candidates inside auto are trained without covariates (auto applies the covariate effects itself).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Mapping
+
+import numpy as np
+from tqdm import tqdm
+
+from forecasting.engine.auto import AutoForecaster
+from forecasting.engine.base import Forecast
+from forecasting.engine.neural import make_neural_model
+
+
+class NeuralBenchForecaster:
+    """A PanelForecaster that trains a neural model once (or at every cutoff) and forecasts every window."""
+
+    takes_cutoff_date = True
+
+    def __init__(self, name: str, *, settings: Mapping[str, object], refit: bool = False) -> None:
+        self.name = name
+        self.settings = dict(settings)
+        self.refit = refit
+        self.model = None
+        self.train_seconds = 0.0
+        self.predict_seconds = 0.0
+        self.predicted = 0
+        self.fits = 0
+
+    def __call__(
+        self,
+        series: list[np.ndarray],
+        horizon: int,
+        quantiles: tuple[float, ...],
+        X: list[np.ndarray] | None = None,
+        X_future: list[np.ndarray] | None = None,
+        end: np.datetime64 | None = None,
+    ) -> list[Forecast]:
+        if self.model is None or self.refit:
+            started = time.perf_counter()
+            self.model = train_with_progress(self.name, self.settings, series, X, end)
+            self.train_seconds += time.perf_counter() - started
+            self.fits += 1
+        started = time.perf_counter()
+        forecasts = self.model.predict(horizon, series, X, X_future, quantiles=quantiles, end=end)
+        self.predict_seconds += time.perf_counter() - started
+        self.predicted += len(series)
+        return forecasts
+
+    def summary(self) -> dict:
+        """Cost and size of the model for the report."""
+        if self.model is None:
+            return {}
+        log = self.model.training_
+        return {
+            "parameters": int(self.model.n_parameters_),
+            "fits": self.fits,
+            "train_seconds": round(self.train_seconds, 2),
+            "epochs": log.epochs,
+            "best_epoch": log.best_epoch,
+            "stopped": log.stopped,
+            "train_windows_per_second": round(log.windows_per_second, 1),
+            "device": log.device,
+            "predict_series_per_second": round(self.predicted / self.predict_seconds, 1)
+            if self.predict_seconds > 0
+            else None,
+        }
+
+
+def train_with_progress(
+    name: str,
+    settings: Mapping[str, object],
+    series: list[np.ndarray],
+    X: list[np.ndarray] | None,
+    end: np.datetime64 | None,
+):
+    """A neural model fitted on the series, with an epoch bar on stderr."""
+    model = make_neural_model(name, **settings)
+    with tqdm(desc=f"train {name}", unit="epoch", file=sys.stderr, leave=False) as bar:
+
+        def progress(log) -> None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{log.validation_losses[-1]:.4f}")
+
+        model.fit(series, X, end=end, progress=progress)
+    return model
+
+
+class NeuralAutoForecaster:
+    """auto with neural candidates trained once, out of sample for every internal backtest window."""
+
+    takes_cutoff_date = True
+
+    def __init__(
+        self,
+        names: tuple[str, ...],
+        *,
+        auto_params: Mapping[str, object],
+        settings: Mapping[str, Mapping[str, object]],
+    ) -> None:
+        self.names = names
+        self.auto_params = dict(auto_params)
+        self.settings = settings
+        self.models: dict[str, object] = {}
+        self.train_seconds = 0.0
+
+    def __call__(
+        self,
+        series: list[np.ndarray],
+        horizon: int,
+        quantiles: tuple[float, ...],
+        X: list[np.ndarray] | None = None,
+        X_future: list[np.ndarray] | None = None,
+        end: np.datetime64 | None = None,
+    ) -> list[Forecast]:
+        if not self.models:
+            prototype = AutoForecaster(**self.auto_params)
+            span = horizon + (prototype.n_windows - 1) * (prototype.step or horizon)
+            training = [values[:-span] for values in series if len(values) > span]
+            weekly = str(next(iter(self.settings.values()), {}).get("freq", "D")).upper().startswith("W")
+            train_end = None if end is None else end - np.timedelta64(span * (7 if weekly else 1), "D")
+            started = time.perf_counter()
+            for name in self.names:
+                self.models[name] = train_with_progress(name, self.settings[name], training, None, train_end)
+            self.train_seconds += time.perf_counter() - started
+        auto = AutoForecaster(**self.auto_params, global_models=self.models)
+        results = auto.forecast(series, horizon, quantiles=quantiles, X=X, X_future=X_future, end=end)
+        return [result.forecast for result in results]
+
+    def summary(self) -> dict:
+        return {
+            "train_seconds": round(self.train_seconds, 2),
+            "parameters": {name: int(model.n_parameters_) for name, model in self.models.items()},
+        }
