@@ -178,6 +178,10 @@ MODEL_ARTIFACT_ROOT = Path(env_str("MODEL_ARTIFACT_ROOT", str(VAR_DIR / "models"
 NEURAL_DEVICE = env_str("NEURAL_DEVICE", "auto")
 NEURAL_THREADS = env_int("NEURAL_THREADS", 0)
 NEURAL_MAX_TRAIN_SECONDS = env_int("NEURAL_MAX_TRAIN_SECONDS", 900)
+# Neural candidates of auto in the runs nobody configured (comma-separated: lstm, gru, transformer, gpt; empty:
+# statistical only), and how old a trained model may get before a run trains a new one.
+NEURAL_MODELS = tuple(env_list("NEURAL_MODELS"))
+NEURAL_RETRAIN_DAYS = env_int("NEURAL_RETRAIN_DAYS", 7)
 
 LOGGING = {
     "version": 1,

@@ -37,6 +37,11 @@ class ForecastRun(MerchantOwned):
     attempts = models.PositiveIntegerField(default=0, help_text="times the run (or a chunk of it) was started")
     error = models.TextField(blank=True)
     timings = models.JSONField(default=dict, blank=True, help_text="seconds: read, engine, write, total")
+    neural = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="per neural candidate: the model artifact the run uses, or why it runs without it",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -1,4 +1,14 @@
-"""Writes of sales-forecast runs: request (idempotent), plan into chunks, execute a chunk, close."""
+"""Writes of sales-forecast runs: request (idempotent), prepare neural candidates, plan into chunks, execute a
+chunk, close.
+
+Neural candidates (``models="auto+gru"``, or settings.NEURAL_MODELS for the runs nobody configured) are global
+models trained across the catalogue and kept as versioned artifacts (forecasting.artifact_services). A run pins,
+per candidate, the newest artifact trained within settings.NEURAL_RETRAIN_DAYS whose weights saw no day after the
+run's first internal backtest cutoff (``neural_train_data_end``), so auto's backtest stays out of sample and the
+nightly run reuses the weights instead of training every night; when there is none, the run first trains one (on
+the forecast_gpu queue, at most MAX_NEURAL_TRAINING_ATTEMPTS times), and a candidate that cannot be trained or
+loaded leaves the run statistical, with the reason in ForecastRun.neural.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +20,20 @@ import math
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
 import orjson
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from ecomforecast.models import Merchant
-from forecasting import io, signals
+from forecasting import artifact_selectors, artifact_services, io, signals
 from forecasting.engine.auto import FALLBACK_MODEL, AutoForecaster, AutoResult
+from forecasting.engine.base import GlobalModel
+from forecasting.engine.neural import NEURAL_MODEL_NAMES
 from forecasting.engine.panel import forecast_panel
-from forecasting.models import ForecastChunk, ForecastResult, ForecastRun, ForecastValue
+from forecasting.models import ForecastChunk, ForecastResult, ForecastRun, ForecastValue, ModelArtifact
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +42,11 @@ DAILY_QUANTILES = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
 CUMULATIVE_QUANTILES = (0.05, 0.1, 0.25, 0.5, 0.75, 0.8, 0.9, 0.95, 0.975, 0.99, 0.995)
 CHUNK_SIZE = 500
 MAX_CHUNK_ATTEMPTS = 3
+MAX_NEURAL_TRAINING_ATTEMPTS = 2
+# auto only needs a neural candidate's mean; this many sample paths estimate it
+NEURAL_CANDIDATE_PATHS = 50
+# loaded neural models kept per worker process (chunks of one run reuse them)
+LOADED_MODELS_KEPT = 4
 
 
 @dataclass(frozen=True)
@@ -52,6 +71,26 @@ class ForecastConfig:
         }
 
 
+def neural_candidates(models: str) -> tuple[str, ...]:
+    """The neural candidates of a models setting: "auto" -> (), "auto+gru+gpt" -> ("gru", "gpt")."""
+    base, *extra = str(models).split("+")
+    if base != "auto" or len(set(extra)) != len(extra) or any(name not in NEURAL_MODEL_NAMES for name in extra):
+        raise ValueError(
+            f"unknown models {models!r}: use auto or auto+<neural model>[+...] with {', '.join(NEURAL_MODEL_NAMES)}"
+        )
+    return tuple(extra)
+
+
+def default_models() -> str:
+    """The models of a run nobody configured: auto, with settings.NEURAL_MODELS as candidates."""
+    return "+".join(["auto", *settings.NEURAL_MODELS])
+
+
+def neural_train_data_end(*, data_cutoff: dt.date, horizon: int) -> dt.date:
+    """The last day a neural candidate's weights may have seen: the run's first internal backtest cutoff."""
+    return data_cutoff - dt.timedelta(days=AutoForecaster().n_windows * horizon)
+
+
 def idempotency_key(*, merchant: Merchant, kind: str, data_cutoff: dt.date, config: dict) -> str:
     payload = json.dumps([merchant.pk, kind, data_cutoff.isoformat(), config], sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
@@ -66,7 +105,8 @@ def forecast_run_request(
     dispatch: bool = True,
 ) -> tuple[ForecastRun, bool]:
     """The run for (merchant, cutoff, config): created and dispatched once, returned as it is on later requests."""
-    config = config or ForecastConfig()
+    config = config or ForecastConfig(models=default_models())
+    neural_candidates(config.models)
     if data_cutoff is None:
         data_cutoff = io.last_sale_day(merchant=merchant) or timezone.localdate()
     config_dict = config.as_dict()
@@ -86,6 +126,98 @@ def forecast_run_request(
 
         transaction.on_commit(lambda: forecast_run_start.delay(run.pk))
     return run, created
+
+
+def forecast_run_neural_prepare(*, run_id: int, train: bool, progress=None) -> dict:
+    """Pin a usable model artifact for each neural candidate of the run; with ``train``, first train the ones that
+    have none (in this process). Returns ForecastRun.neural: per candidate {"artifact_id", "version",
+    "train_data_end"} or {"error"}, and under "missing" the candidates still without either (train=False)."""
+    run = ForecastRun.objects.select_related("merchant").get(pk=run_id)
+    names = neural_candidates(run.config.get("models", "auto"))
+    state = {key: value for key, value in run.neural.items() if key != "missing"}
+    if not names:
+        return state
+    train_end = neural_train_data_end(data_cutoff=run.data_cutoff, horizon=run.horizon)
+    attempts = int(state.get("training_attempts", 0))
+    if train:
+        # counted before training, so that a training that kills its worker is not redelivered forever
+        attempts += 1
+        state["training_attempts"] = attempts
+        ForecastRun.objects.filter(pk=run_id).update(neural=state)
+    for name in names:
+        if name in state:
+            continue
+        artifact = _usable_artifact(run, name, train_end)
+        if artifact is None and train:
+            if attempts > MAX_NEURAL_TRAINING_ATTEMPTS:
+                state[name] = {"error": f"training did not finish in {MAX_NEURAL_TRAINING_ATTEMPTS} attempts"}
+                continue
+            try:
+                artifact = artifact_services.model_artifact_train(
+                    merchant=run.merchant,
+                    name=name,
+                    data_cutoff=run.data_cutoff,
+                    train_data_end=train_end,
+                    params={"horizon": run.horizon, "season_length": run.config.get("season_length", 7), "freq": "D"},
+                    progress=progress,
+                )
+            except Exception as exc:  # the run goes on without this candidate, and says why
+                logger.exception("training %s for run %s failed", name, run_id)
+                state[name] = {"error": f"training failed: {type(exc).__name__}: {exc}"[:500]}
+                continue
+        if artifact is not None:
+            state[name] = {
+                "artifact_id": artifact.pk,
+                "version": artifact.version,
+                "train_data_end": artifact.train_data_end.isoformat(),
+            }
+    missing = [name for name in names if name not in state]
+    if missing:
+        state["missing"] = missing
+    ForecastRun.objects.filter(pk=run_id).update(neural=state)
+    return state
+
+
+def _usable_artifact(run: ForecastRun, name: str, train_end: dt.date) -> ModelArtifact | None:
+    """The newest artifact the run may use: recent, out of sample for its backtest, same horizon and season."""
+    artifact = artifact_selectors.model_artifact_usable(
+        merchant=run.merchant, name=name, train_data_end_max=train_end, max_age_days=settings.NEURAL_RETRAIN_DAYS
+    )
+    if artifact is None:
+        return None
+    trained_for = (artifact.config.get("horizon"), artifact.config.get("season_length"))
+    return artifact if trained_for == (run.horizon, run.config.get("season_length", 7)) else None
+
+
+_loaded_models: dict[int, GlobalModel] = {}
+
+
+def _run_global_models(run: ForecastRun) -> tuple[dict[str, GlobalModel], dict[str, str]]:
+    """The run's pinned neural candidates, loaded (cached per process); and why any of them is left out."""
+    models: dict[str, GlobalModel] = {}
+    unavailable: dict[str, str] = {}
+    for name in neural_candidates(run.config.get("models", "auto")):
+        pin = run.neural.get(name) or {}
+        if "artifact_id" not in pin:
+            unavailable[name] = pin.get("error", "no trained model")
+            continue
+        try:
+            models[name] = _loaded_model(pin["artifact_id"], run.merchant_id)
+        except (ModelArtifact.DoesNotExist, artifact_services.ModelArtifactError) as exc:
+            logger.warning("run %s goes on without %s: %s", run.pk, name, exc)
+            unavailable[name] = str(exc)[:500]
+    return models, unavailable
+
+
+def _loaded_model(artifact_id: int, merchant_id: int) -> GlobalModel:
+    if artifact_id not in _loaded_models:
+        artifact = ModelArtifact.objects.get(pk=artifact_id, merchant_id=merchant_id)
+        model = artifact_services.model_artifact_load(artifact=artifact)
+        model.n_paths = NEURAL_CANDIDATE_PATHS
+        while len(_loaded_models) >= LOADED_MODELS_KEPT:
+            _loaded_models.pop(next(iter(_loaded_models)))
+        _loaded_models[artifact_id] = model
+    return _loaded_models[artifact_id]
 
 
 @transaction.atomic
@@ -131,10 +263,15 @@ def forecast_chunk_execute(*, chunk_id: int) -> ForecastChunk:
     read_seconds = time.perf_counter() - started
 
     started = time.perf_counter()
+    global_models, unavailable = _run_global_models(run)
     forecaster = AutoForecaster(
-        season_length=config.get("season_length", 7), n_paths=config.get("n_paths", 500), seed=config.get("seed", 0)
+        season_length=config.get("season_length", 7),
+        n_paths=config.get("n_paths", 500),
+        seed=config.get("seed", 0),
+        global_models=global_models or None,
     )
-    outcomes = _forecast_guarded(forecaster, [item.values for item in history], run.horizon)
+    end = np.datetime64(run.data_cutoff, "D")
+    outcomes = _forecast_guarded(forecaster, [item.values for item in history], run.horizon, end)
 
     first_day = run.data_cutoff + dt.timedelta(days=1)
     value_rows = [
@@ -162,6 +299,7 @@ def forecast_chunk_execute(*, chunk_id: int) -> ForecastChunk:
                         "history_start": item.start.isoformat(),
                         "censored_days": item.censored_days,
                         "model_info": _jsonable(outcome.forecast.info),
+                        **({"neural_unavailable": unavailable} if unavailable else {}),
                     },
                 )
                 for item, outcome in zip(history, outcomes, strict=True)
@@ -220,16 +358,18 @@ def _values_replace(*, merchant_id: int, result_ids: list[int], values: list[tup
             )
 
 
-def _forecast_guarded(forecaster: AutoForecaster, series: list, horizon: int) -> list[AutoResult]:
+def _forecast_guarded(
+    forecaster: AutoForecaster, series: list, horizon: int, end: np.datetime64 | None = None
+) -> list[AutoResult]:
     """The whole chunk at once; if the engine breaks on it, series by series, so one bad series fails alone."""
     try:
-        return forecaster.forecast(series, horizon, quantiles=DAILY_QUANTILES)
+        return forecaster.forecast(series, horizon, quantiles=DAILY_QUANTILES, end=end)
     except Exception:
         logger.exception("auto failed on a chunk of %d series; retrying series by series", len(series))
     outcomes = []
     for values in series:
         try:
-            outcomes.extend(forecaster.forecast([values], horizon, quantiles=DAILY_QUANTILES))
+            outcomes.extend(forecaster.forecast([values], horizon, quantiles=DAILY_QUANTILES, end=end))
         except Exception as exc:
             outcomes.append(_fallback_outcome(forecaster, values, horizon, exc))
     return outcomes
@@ -336,6 +476,7 @@ def forecast_run_execute_in_process(
 ) -> ForecastRun:
     """The whole run in this process, chunk by chunk (management commands and the demo); idempotent like a request."""
     run, _created = forecast_run_request(merchant=merchant, config=config, dispatch=False)
+    forecast_run_neural_prepare(run_id=run.pk, train=True)
     chunks = forecast_run_plan(run_id=run.pk)
     for done, chunk in enumerate(chunks, start=1):
         forecast_chunk_execute(chunk_id=chunk.pk)
@@ -354,6 +495,7 @@ def forecast_run_reset(*, run_id: int) -> ForecastRun:
     run.chunks_total = run.chunks_done = run.series_done = run.fallback_count = 0
     run.error = ""
     run.finished_at = None
+    run.neural = {}
     run.save()
     from forecasting.tasks import forecast_run_start
 

@@ -24,6 +24,10 @@ RELIABLE = {
 
 @shared_task(name="forecasting.tasks.forecast_run_start", **RELIABLE)
 def forecast_run_start(run_id: int) -> int:
+    """Fan the run out in chunks; a run whose neural candidates have no usable trained model trains them first."""
+    if services.forecast_run_neural_prepare(run_id=run_id, train=False).get("missing"):
+        train_for_forecast_run.delay(run_id)
+        return 0
     chunks = services.forecast_run_plan(run_id=run_id)
     pending = [chunk.pk for chunk in chunks if chunk.status != chunk.Status.SUCCEEDED]
     if not pending:
@@ -63,3 +67,11 @@ def train_neural_model(
         params=params,
     )
     return artifact.pk
+
+
+@shared_task(name="forecasting.tasks.train_for_forecast_run", soft_time_limit=3300, time_limit=3600, **RELIABLE)
+def train_for_forecast_run(run_id: int) -> dict:
+    """On forecast_gpu: train the run's missing neural candidates (attempts capped), then start the run."""
+    state = services.forecast_run_neural_prepare(run_id=run_id, train=True)
+    forecast_run_start.delay(run_id)
+    return state

@@ -18,9 +18,18 @@ from django.views.generic import TemplateView
 from customers.models import Customer
 from ecomforecast.models import Membership, Merchant
 from ecomforecast.views import MerchantPageMixin
-from forecasting import charts, customer_charts, customer_selectors, customer_services, io, selectors, services
+from forecasting import (
+    artifact_selectors,
+    charts,
+    customer_charts,
+    customer_selectors,
+    customer_services,
+    io,
+    selectors,
+    services,
+)
 from forecasting.engine.decompose import decompose_series
-from forecasting.models import CustomerScore, ForecastRun
+from forecasting.models import CustomerScore, ForecastRun, ModelArtifact
 from inventory.models import Product
 
 HISTORY_DAYS_SHOWN = 180
@@ -43,6 +52,14 @@ class ForecastsView(MerchantPageMixin, TemplateView):
         )
         context["can_run"] = self.request.membership.role in WRITE_ROLES
         context["run"] = run
+        context["neural_models"] = artifact_selectors.model_artifact_list(merchant=merchant).filter(
+            status=ModelArtifact.Status.ACTIVE
+        )
+        if run is not None:
+            context["neural_pins"] = [
+                (name, run.neural.get(name) or {})
+                for name in services.neural_candidates(run.config.get("models", "auto"))
+            ]
         if run is not None:
             summary = selectors.forecast_summary(merchant=merchant, run=run)
             context["summary"] = summary

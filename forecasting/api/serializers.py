@@ -3,6 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from forecasting.models import ForecastRun, ForecastValue
+from forecasting.services import neural_candidates
 
 
 class ForecastRunSerializer(serializers.ModelSerializer):
@@ -24,6 +25,7 @@ class ForecastRunSerializer(serializers.ModelSerializer):
             "attempts",
             "error",
             "timings",
+            "neural",
             "created_at",
             "started_at",
             "finished_at",
@@ -33,7 +35,19 @@ class ForecastRunSerializer(serializers.ModelSerializer):
 
 class ForecastRunRequestSerializer(serializers.Serializer):
     horizon = serializers.IntegerField(min_value=1, max_value=366, default=28)
-    models = serializers.ChoiceField(choices=["auto"], default="auto")
+    models = serializers.CharField(
+        required=False,
+        max_length=100,
+        help_text="auto, or auto with neural candidates: auto+gru, auto+lstm+gpt, ... "
+        "(default: auto with the server's NEURAL_MODELS)",
+    )
+
+    def validate_models(self, value: str) -> str:
+        try:
+            neural_candidates(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+        return value
     data_cutoff = serializers.DateField(required=False, help_text="last day of history; default the last sale day")
 
 

@@ -32,7 +32,8 @@ class ForecastRunViewSet(mixins.CreateModelMixin, MerchantReadOnlyViewSet):
         payload = serializers.ForecastRunRequestSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         config = services.ForecastConfig(
-            horizon=payload.validated_data["horizon"], models=payload.validated_data["models"]
+            horizon=payload.validated_data["horizon"],
+            models=payload.validated_data.get("models") or services.default_models(),
         )
         run, _created = services.forecast_run_request(
             merchant=self.get_merchant(), config=config, data_cutoff=payload.validated_data.get("data_cutoff")

@@ -402,7 +402,13 @@ class AutoForecaster:
             label = members[0] if len(members) == 1 else f"median({', '.join(members)})"
             metrics = _backtest_metrics(actuals[row], ensemble_backtest[row], quantile_ratios[row], levels, scale[row])
             forecast.info.update(
-                {"model": self.name, "chosen": label, "demand_class": demand_class, "backtest": metrics}
+                {
+                    "model": self.name,
+                    "chosen": label,
+                    "candidates": list(candidates),
+                    "demand_class": demand_class,
+                    "backtest": metrics,
+                }
             )
             if fallbacks:
                 forecast.info["fallback"] = FALLBACK_MODEL

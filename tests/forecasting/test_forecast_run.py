@@ -121,10 +121,10 @@ def test_it_gives_up_a_chunk_after_the_attempts_cap_and_closes_the_run(merchant,
 def test_it_falls_back_on_the_series_the_engine_breaks_on(merchant, shop, monkeypatch):
     real_forecast = services.AutoForecaster.forecast
 
-    def break_on_sporadic(self, series, horizon, *, quantiles):
+    def break_on_sporadic(self, series, horizon, *, quantiles, end=None):
         if any(np.nanmax(values) == 5 for values in series):
             raise FloatingPointError("poisoned series")
-        return real_forecast(self, series, horizon, quantiles=quantiles)
+        return real_forecast(self, series, horizon, quantiles=quantiles, end=end)
 
     monkeypatch.setattr(services.AutoForecaster, "forecast", break_on_sporadic)
     run = services.forecast_run_execute_in_process(merchant=merchant, config=services.ForecastConfig(horizon=7))

@@ -16,7 +16,7 @@ from django.db import connection
 
 from ecomforecast.celery import app
 from forecasting import services
-from forecasting.models import ForecastChunk, ForecastResult, ForecastRun, ForecastValue
+from forecasting.models import ForecastChunk, ForecastResult, ForecastRun, ForecastValue, ModelArtifact
 from inventory.models import ReorderPlan
 from tests.forecasting.shop import make_daily_sales
 
@@ -132,3 +132,31 @@ def test_it_finishes_a_run_after_its_worker_is_killed(merchant, purged_queues):
     attempts = list(ForecastChunk.objects.filter(run=run).values_list("attempts", flat=True))
     assert all(1 <= count <= services.MAX_CHUNK_ATTEMPTS for count in attempts)
     assert run.attempts == sum(attempts)
+
+
+def test_it_trains_a_neural_candidate_on_the_gpu_queue_then_runs_with_it(merchant, purged_queues, settings, tmp_path):
+    settings.MODEL_ARTIFACT_ROOT = tmp_path
+    settings.NEURAL_DEVICE = "cpu"
+    settings.NEURAL_THREADS = 1
+    settings.NEURAL_MAX_TRAIN_SECONDS = 3
+    make_daily_sales(merchant=merchant, skus=8, days=120, start=START)
+    config = services.ForecastConfig(horizon=14, chunk_size=4, models="auto+gru")
+
+    queues = ["default", "forecast_cpu", "forecast_gpu", "planning"]
+    with start_worker(app, queues=queues, concurrency=1, perform_ping_check=False):
+        run, _created = services.forecast_run_request(merchant=merchant, config=config)
+        run = _wait_for(run, timeout=240)
+
+    assert run.status == ForecastRun.Status.SUCCEEDED, run.error
+    artifact = ModelArtifact.objects.get(merchant=merchant, name="gru")
+    # trained out of sample for auto's three 14-day backtest windows
+    assert artifact.train_data_end == run.data_cutoff - dt.timedelta(days=42)
+    assert run.neural["gru"] == {
+        "artifact_id": artifact.pk,
+        "version": 1,
+        "train_data_end": artifact.train_data_end.isoformat(),
+    }
+    assert run.neural["training_attempts"] == 1
+    results = ForecastResult.objects.filter(run=run)
+    assert results.count() == 8
+    assert all("gru" in result.explanation["model_info"]["candidates"] for result in results)

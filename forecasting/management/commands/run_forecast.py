@@ -1,4 +1,4 @@
-"""python manage.py run_forecast --merchant SLUG [--horizon 28] [--models auto] [--sync]"""
+"""python manage.py run_forecast --merchant SLUG [--horizon 28] [--models auto|auto+gru|...] [--sync]"""
 
 from __future__ import annotations
 
@@ -18,7 +18,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--merchant", required=True)
         parser.add_argument("--horizon", type=int, default=28)
-        parser.add_argument("--models", default="auto", choices=["auto"])
+        parser.add_argument(
+            "--models",
+            default=None,
+            help="auto, or auto with neural candidates (auto+gru, auto+lstm+gpt...); default: auto with NEURAL_MODELS",
+        )
         parser.add_argument("--sync", action="store_true", help="run in this process with a progress bar")
 
     def handle(self, *args, **options):
@@ -26,7 +30,12 @@ class Command(BaseCommand):
             merchant = Merchant.objects.get(slug=options["merchant"])
         except Merchant.DoesNotExist as exc:
             raise CommandError(f"no merchant {options['merchant']!r}") from exc
-        config = services.ForecastConfig(horizon=options["horizon"], models=options["models"])
+        models = options["models"] or services.default_models()
+        try:
+            services.neural_candidates(models)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        config = services.ForecastConfig(horizon=options["horizon"], models=models)
         if options["sync"]:
             run = services.forecast_run_execute_in_process(merchant=merchant, config=config, progress=self._bar())
         else:

@@ -1,0 +1,141 @@
+"""Forecast runs with neural candidates: trained once, reused while fresh and out of sample, never fatal."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+
+from forecasting import services
+from forecasting.artifact_services import model_artifact_path
+from forecasting.models import ForecastResult, ForecastRun, ModelArtifact
+from tests.forecasting.shop import make_daily_sales
+
+START = dt.date(2024, 1, 1)
+DAYS = 120
+CUTOFF = START + dt.timedelta(days=DAYS - 1)
+
+
+@pytest.fixture
+def neural_settings(settings, tmp_path):
+    settings.MODEL_ARTIFACT_ROOT = tmp_path
+    settings.NEURAL_DEVICE = "cpu"
+    settings.NEURAL_THREADS = 1
+    settings.NEURAL_MAX_TRAIN_SECONDS = 2
+    return settings
+
+
+@pytest.fixture
+def shop(merchant):
+    return make_daily_sales(merchant=merchant, skus=6, days=DAYS, start=START)
+
+
+def _run(merchant, *, cutoff=CUTOFF, models="auto+gru") -> ForecastRun:
+    config = services.ForecastConfig(horizon=14, models=models, n_paths=100)
+    run, _created = services.forecast_run_request(merchant=merchant, config=config, data_cutoff=cutoff, dispatch=False)
+    services.forecast_run_neural_prepare(run_id=run.pk, train=True)
+    for chunk in services.forecast_run_plan(run_id=run.pk):
+        services.forecast_chunk_execute(chunk_id=chunk.pk)
+    return services.forecast_run_close(run_id=run.pk)
+
+
+def test_it_trains_a_candidate_once_and_reuses_it_on_the_next_nights(merchant, shop, neural_settings):
+    first = _run(merchant)
+    assert first.status == ForecastRun.Status.SUCCEEDED
+    artifact = ModelArtifact.objects.get(merchant=merchant, name="gru")
+    assert artifact.train_data_end == CUTOFF - dt.timedelta(days=3 * 14)
+    assert artifact.config["horizon"] == 14
+    assert first.neural["gru"]["artifact_id"] == artifact.pk
+    results = ForecastResult.objects.filter(run=first)
+    assert results.count() == 6
+    assert all("gru" in result.explanation["model_info"]["candidates"] for result in results)
+
+    # the next night: the weights saw nothing after this run's first backtest cutoff either, so they are reused
+    next_night = _run(merchant, cutoff=CUTOFF + dt.timedelta(days=1))
+    assert next_night.pk != first.pk
+    assert next_night.neural["gru"]["artifact_id"] == artifact.pk
+    assert ModelArtifact.objects.filter(merchant=merchant, name="gru").count() == 1
+    # an earlier cutoff cannot use weights that saw days after its own backtest cutoff: it trains its own
+    earlier = _run(merchant, cutoff=CUTOFF - dt.timedelta(days=2))
+    assert earlier.neural["gru"]["artifact_id"] != artifact.pk
+    assert ModelArtifact.objects.filter(merchant=merchant, name="gru").count() == 2
+
+
+def test_it_retrains_when_the_model_is_older_than_the_retrain_period(merchant, shop, neural_settings):
+    first = _run(merchant)
+    ModelArtifact.objects.filter(pk=first.neural["gru"]["artifact_id"]).update(
+        trained_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    )
+    neural_settings.NEURAL_RETRAIN_DAYS = 7
+    second = _run(merchant, models="auto+gru+lstm")
+    assert second.neural["gru"]["version"] == 2
+    assert second.neural["lstm"]["version"] == 1
+
+
+def test_a_run_whose_model_file_is_gone_forecasts_without_it_and_says_so(merchant, shop, neural_settings):
+    config = services.ForecastConfig(horizon=14, models="auto+gru", n_paths=100)
+    run, _created = services.forecast_run_request(merchant=merchant, config=config, data_cutoff=CUTOFF, dispatch=False)
+    services.forecast_run_neural_prepare(run_id=run.pk, train=True)
+    artifact = ModelArtifact.objects.get(merchant=merchant, name="gru")
+    model_artifact_path(artifact).unlink()
+    services._loaded_models.clear()
+    for chunk in services.forecast_run_plan(run_id=run.pk):
+        services.forecast_chunk_execute(chunk_id=chunk.pk)
+    run = services.forecast_run_close(run_id=run.pk)
+
+    assert run.status == ForecastRun.Status.SUCCEEDED
+    result = ForecastResult.objects.filter(run=run).first()
+    assert "gru" not in result.explanation["model_info"]["candidates"]
+    assert "missing" in result.explanation["neural_unavailable"]["gru"]
+
+
+def test_training_attempts_are_capped_and_the_run_goes_on_statistical(merchant, shop, neural_settings):
+    config = services.ForecastConfig(horizon=14, models="auto+gru")
+    run, _created = services.forecast_run_request(merchant=merchant, config=config, data_cutoff=CUTOFF, dispatch=False)
+    ForecastRun.objects.filter(pk=run.pk).update(neural={"training_attempts": services.MAX_NEURAL_TRAINING_ATTEMPTS})
+
+    assert services.forecast_run_neural_prepare(run_id=run.pk, train=False)["missing"] == ["gru"]
+    state = services.forecast_run_neural_prepare(run_id=run.pk, train=True)
+
+    assert "did not finish" in state["gru"]["error"]
+    assert "missing" not in state
+    assert not ModelArtifact.objects.filter(merchant=merchant).exists()
+
+
+def test_a_candidate_that_cannot_train_is_recorded_and_left_out(merchant, neural_settings):
+    config = services.ForecastConfig(horizon=14, models="auto+gru")
+    run, _created = services.forecast_run_request(merchant=merchant, config=config, data_cutoff=CUTOFF, dispatch=False)
+    state = services.forecast_run_neural_prepare(run_id=run.pk, train=True)
+    assert state["gru"]["error"].startswith("training failed: ModelArtifactError")
+
+
+@pytest.mark.parametrize("models", ["arima", "auto+gru+gru", "auto+prophet", "auto+"])
+def test_unknown_model_settings_are_refused(merchant, api_client, models):
+    with pytest.raises(ValueError, match="unknown models"):
+        services.forecast_run_request(
+            merchant=merchant, config=services.ForecastConfig(models=models), data_cutoff=CUTOFF, dispatch=False
+        )
+    response = api_client.post("/api/v1/forecast-runs/", {"models": models}, format="json")
+    assert response.status_code == 400
+    assert "models" in response.json()
+    assert not ForecastRun.objects.exists()
+
+
+def test_runs_nobody_configured_use_the_servers_neural_models(merchant, settings):
+    settings.NEURAL_MODELS = ("gru", "gpt")
+    run, _created = services.forecast_run_request(merchant=merchant, data_cutoff=CUTOFF, dispatch=False)
+    assert run.config["models"] == "auto+gru+gpt"
+
+
+def test_the_forecasts_page_names_the_neural_versions_a_run_used(merchant, owner, shop, neural_settings):
+    run = _run(merchant)
+    client = Client()
+    client.force_login(owner)
+    html = client.get("/forecasts/").content.decode()
+    assert 'id="neural-models"' in html
+    assert f"Run {run.pk} considered <strong>gru</strong> v1" in html
+    assert "auto+gru" in html  # the runs table names the models
+    table = html.split('id="neural-model-table"')[1].split("</table>")[0]
+    assert table.count("<tr>") == 2  # header + the one trained version
+    assert ">gru<" in table
