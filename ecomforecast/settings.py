@@ -182,6 +182,8 @@ NEURAL_MAX_TRAIN_SECONDS = env_int("NEURAL_MAX_TRAIN_SECONDS", 900)
 # statistical only), and how old a trained model may get before a run trains a new one.
 NEURAL_MODELS = tuple(env_list("NEURAL_MODELS"))
 NEURAL_RETRAIN_DAYS = env_int("NEURAL_RETRAIN_DAYS", 7)
+# A pretrained GPT checkpoint (manage.py pretrain_gpt) that merchants' gpt models fine-tune from; empty: from scratch.
+NEURAL_GPT_BASE = env_str("NEURAL_GPT_BASE", "")
 
 LOGGING = {
     "version": 1,

@@ -79,7 +79,14 @@ def model_artifact_train(
         **(params or {}),
     }
     try:
-        model = make_neural_model(name, **model_params)
+        if name == "gpt" and settings.NEURAL_GPT_BASE:
+            # fine-tune the pretrained base (its architecture, a tenth of its learning rate) on the merchant's
+            # demand; imported here so that torch loads only where a model trains
+            from forecasting.engine.neural.gpt import from_pretrained
+
+            model = from_pretrained(settings.NEURAL_GPT_BASE, **model_params)
+        else:
+            model = make_neural_model(name, **model_params)
     except KeyError as exc:
         raise ModelArtifactError(exc.args[0]) from None
 

@@ -268,7 +268,9 @@ def test_it_pretrains_on_the_synthetic_corpus_and_fine_tunes_from_the_checkpoint
     operator = [values[:100] for values in panel[:4]]
     settings = {**TINY, "max_epochs": 2, "steps_per_epoch": 5}
 
-    pretrained = pretrain(tmp_path / "pretrained.pt", n_series=30, length=120, series=operator, **settings)
+    pretrained = pretrain(
+        tmp_path / "pretrained.pt", n_series=30, length=120, series=operator, with_promotions=True, **settings
+    )
 
     checkpoint = load_checkpoint(tmp_path / "pretrained.pt")
     assert checkpoint["name"] == "gpt"
@@ -289,4 +291,12 @@ def test_it_pretrains_on_the_synthetic_corpus_and_fine_tunes_from_the_checkpoint
 
 def test_it_refuses_operator_covariates_that_do_not_match_the_promotion_flag(tmp_path):
     with pytest.raises(ValueError, match="one covariate column"):
-        pretrain(tmp_path / "gpt.pt", n_series=2, length=50, series=[np.ones(50)], X=[np.ones((50, 2))], **TINY)
+        pretrain(
+            tmp_path / "gpt.pt",
+            n_series=2,
+            length=50,
+            series=[np.ones(50)],
+            X=[np.ones((50, 2))],
+            with_promotions=True,
+            **TINY,
+        )

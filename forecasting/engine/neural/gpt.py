@@ -256,7 +256,7 @@ def pretrain(
     length: int = 730,
     series: Sequence[np.ndarray] = (),
     X: Sequence[np.ndarray] | None = None,
-    with_promotions: bool = True,
+    with_promotions: bool = False,
     progress: Callable[[TrainingLog], None] | None = None,
     **params,
 ) -> GPTForecaster:
@@ -265,7 +265,7 @@ def pretrain(
     corpus: the synthetic series (default: generate_corpus(n_series, length) at the model's freq and seed).
     with_promotions: train with the corpus' promotion flag as one covariate; operator series then need X with one
     column each (zeros when absent). A checkpoint with the flag fine-tunes only on panels with one covariate, and
-    one without it only on panels without covariates.
+    one without it (the default: nightly runs train on demand alone) only on panels without covariates.
     """
     model = GPTForecaster(**params)
     if corpus is None:
