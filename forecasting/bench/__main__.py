@@ -111,6 +111,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="statsforecast AutoARIMA runs on a seeded random subsample of at most this many series",
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--auto-params",
+        default="{}",
+        help='JSON keyword arguments of auto, e.g. {"top_k": 1, "candidates": {"smooth": ["ets", "theta+season"]}}',
+    )
     parser.add_argument("--device", default="auto", help="neural models: auto (cuda when present), cpu or cuda")
     parser.add_argument(
         "--neural-params",
@@ -149,6 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "n_paths": 0,
         "seed": args.seed,
         "covariate_names": covariates or None,
+        **json.loads(args.auto_params),
     }
 
     def neural_settings(name: str) -> dict:
@@ -281,6 +287,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "threads": args.threads,
             "seed": args.seed,
             "neural_refit": args.neural_refit,
+            "auto_params": json.loads(args.auto_params),
             "series": int(panel["unique_id"].nunique()),
             "sample": args.sample,
             "cutoffs": sorted(str(cutoff.date()) for cutoff in pd.to_datetime(table["cutoff"].unique())),

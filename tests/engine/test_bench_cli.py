@@ -206,3 +206,23 @@ def test_it_benchmarks_a_neural_model_trained_once_and_auto_with_it_as_a_candida
     printed = capsys.readouterr().out
     assert "trained 1x" in printed
     assert "auto with neural candidates gru" in printed
+
+
+def test_it_passes_auto_its_candidates_and_settings(tiny_panel, tmp_path):
+    report_path = tmp_path / "report.json"
+    auto_params = {
+        "top_k": 1,
+        "candidates": {label: ["naive"] for label in ("smooth", "erratic", "intermittent", "lumpy", "new", "dead")},
+    }
+    argv = [
+        "--input", str(tiny_panel), "--freq", "D", "--horizon", "7", "--windows", "2", "--step", "7",
+        "--models", "auto,naive", "--threads", "1", "--auto-params", json.dumps(auto_params),
+        "--output", str(tmp_path / "forecasts.csv"), "--report", str(report_path),
+    ]  # fmt: skip
+    assert main(argv) == 0
+    table = pd.read_csv(tmp_path / "forecasts.csv")
+    # with naive as its only candidate, auto's point forecast is naive's
+    auto = table[table["model"] == "auto"].set_index(["unique_id", "cutoff", "ds"])["mean"].sort_index()
+    naive = table[table["model"] == "naive"].set_index(["unique_id", "cutoff", "ds"])["mean"].sort_index()
+    np.testing.assert_allclose(auto.to_numpy(), naive.to_numpy())
+    assert json.loads(report_path.read_text())["config"]["auto_params"] == auto_params
