@@ -118,20 +118,22 @@ class DeepAR(NeuralModel):
 
         state = tuple(repeat(part, 1) for part in state) if isinstance(state, tuple) else repeat(state, 1)
         path_scale = repeat(scale)
-        history = repeat(past_values).clamp(max=MAX_SCALED_INPUT)
-        last_value, last_observed = history[:, -1], repeat(past_observed)[:, -1]
-        future_features = repeat(batch["future_features"])
+        log_scale = torch.log1p(path_scale)[:, None]
         lag = self.season_length if self.season_length > 1 else 1
+        # the last `lag` context values, then each sampled value: step t's seasonal input is recent[:, t]
+        tail = past_values[:, -lag:].clamp(max=MAX_SCALED_INPUT)
+        recent = torch.zeros(size * n_paths, lag + h, device=past_values.device, dtype=past_values.dtype)
+        recent[:, lag - tail.shape[1] : lag] = repeat(tail)
+        last_value, last_observed = recent[:, lag - 1], repeat(past_observed[:, -1])
+        future_features = repeat(batch["future_features"])
         samples, means = [], []
         for step in range(h):
-            position = history.shape[1] - lag
-            seasonal = history[:, position] if position >= 0 else torch.zeros_like(last_value)
             step_input = torch.cat(
                 [
                     last_value[:, None],
                     last_observed[:, None],
-                    seasonal[:, None],
-                    torch.log1p(path_scale)[:, None],
+                    recent[:, step, None],
+                    log_scale,
                     future_features[:, step],
                 ],
                 dim=-1,
@@ -143,7 +145,7 @@ class DeepAR(NeuralModel):
             means.append(mean)
             last_value = (draw / path_scale).clamp(max=MAX_SCALED_INPUT)
             last_observed = torch.ones_like(last_value)
-            history = torch.cat([history, last_value[:, None]], dim=1)
+            recent[:, lag + step] = last_value
         paths = torch.stack(samples, dim=1).reshape(size, n_paths, h)
         mean = torch.stack(means, dim=1).reshape(size, n_paths, h).mean(dim=1)
         return {"paths": paths, "mean": mean}
