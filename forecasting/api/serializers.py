@@ -42,13 +42,14 @@ class ForecastRunRequestSerializer(serializers.Serializer):
         "(default: auto with the server's NEURAL_MODELS)",
     )
 
+    data_cutoff = serializers.DateField(required=False, help_text="last day of history; default the last sale day")
+
     def validate_models(self, value: str) -> str:
         try:
             neural_candidates(value)
         except ValueError as exc:
             raise serializers.ValidationError(str(exc)) from None
         return value
-    data_cutoff = serializers.DateField(required=False, help_text="last day of history; default the last sale day")
 
 
 class ForecastValueSerializer(serializers.ModelSerializer):

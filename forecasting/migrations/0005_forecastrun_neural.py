@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('forecasting', '0004_modelartifact_lifecycle'),
+        ("forecasting", "0004_modelartifact_lifecycle"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='forecastrun',
-            name='neural',
-            field=models.JSONField(blank=True, default=dict, help_text='per neural candidate: the model artifact the run uses, or why it runs without it'),
+            model_name="forecastrun",
+            name="neural",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                help_text="per neural candidate: the model artifact the run uses, or why it runs without it",
+            ),
         ),
     ]
