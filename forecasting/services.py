@@ -260,6 +260,12 @@ def forecast_chunk_execute(*, chunk_id: int) -> ForecastChunk:
     config = run.config
     started = time.perf_counter()
     history = io.demand_series(merchant=run.merchant, product_ids=chunk.product_ids, cutoff=run.data_cutoff)
+    campaigns = io.campaign_covariates(
+        merchant=run.merchant,
+        starts={item.product_id: item.start for item in history},
+        cutoff=run.data_cutoff,
+        horizon=run.horizon,
+    )
     read_seconds = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -269,9 +275,15 @@ def forecast_chunk_execute(*, chunk_id: int) -> ForecastChunk:
         n_paths=config.get("n_paths", 500),
         seed=config.get("seed", 0),
         global_models=global_models or None,
+        covariate_names=campaigns.names if campaigns else None,
+        covariate_kinds=campaigns.kinds if campaigns else None,
     )
     end = np.datetime64(run.data_cutoff, "D")
-    outcomes = _forecast_guarded(forecaster, [item.values for item in history], run.horizon, end)
+    X = [campaigns.history[item.product_id] for item in history] if campaigns else None
+    X_future = [campaigns.future[item.product_id] for item in history] if campaigns else None
+    outcomes = _forecast_guarded(
+        forecaster, [item.values for item in history], run.horizon, end, X=X, X_future=X_future
+    )
 
     first_day = run.data_cutoff + dt.timedelta(days=1)
     value_rows = [
@@ -300,6 +312,11 @@ def forecast_chunk_execute(*, chunk_id: int) -> ForecastChunk:
                         "censored_days": item.censored_days,
                         "model_info": _jsonable(outcome.forecast.info),
                         **({"neural_unavailable": unavailable} if unavailable else {}),
+                        **(
+                            {"campaigns": campaigns.planned[item.product_id]}
+                            if campaigns and item.product_id in campaigns.planned
+                            else {}
+                        ),
                     },
                 )
                 for item, outcome in zip(history, outcomes, strict=True)
@@ -359,17 +376,29 @@ def _values_replace(*, merchant_id: int, result_ids: list[int], values: list[tup
 
 
 def _forecast_guarded(
-    forecaster: AutoForecaster, series: list, horizon: int, end: np.datetime64 | None = None
+    forecaster: AutoForecaster,
+    series: list,
+    horizon: int,
+    end: np.datetime64 | None = None,
+    *,
+    X: list[np.ndarray] | None = None,
+    X_future: list[np.ndarray] | None = None,
 ) -> list[AutoResult]:
-    """The whole chunk at once; if the engine breaks on it, series by series, so one bad series fails alone."""
+    """The whole chunk at once; if the engine breaks on it, series by series, so one bad series fails alone.
+
+    X / X_future (one block per series, or both None) are the covariates known in advance; a series retried alone
+    keeps its own, so its campaigns still move its forecast (their effects then come from that series only).
+    Without covariates the engine is called exactly as it was before they existed."""
+    covariates = {"X": X, "X_future": X_future} if X is not None and X_future is not None else None
     try:
-        return forecaster.forecast(series, horizon, quantiles=DAILY_QUANTILES, end=end)
+        return forecaster.forecast(series, horizon, quantiles=DAILY_QUANTILES, end=end, **(covariates or {}))
     except Exception:
         logger.exception("auto failed on a chunk of %d series; retrying series by series", len(series))
     outcomes = []
-    for values in series:
+    for index, values in enumerate(series):
+        own = {"X": [covariates["X"][index]], "X_future": [covariates["X_future"][index]]} if covariates else {}
         try:
-            outcomes.extend(forecaster.forecast([values], horizon, quantiles=DAILY_QUANTILES, end=end))
+            outcomes.extend(forecaster.forecast([values], horizon, quantiles=DAILY_QUANTILES, end=end, **own))
         except Exception as exc:
             outcomes.append(_fallback_outcome(forecaster, values, horizon, exc))
     return outcomes
