@@ -1,0 +1,170 @@
+"""Campaign forecasts and readouts on synthetic panels whose planted lift and dip are known."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from forecasting.engine.auto import AutoForecaster
+from forecasting.engine.campaigns import campaign_forecast, campaign_readout, incremental_economics
+
+LIFT = 2.0
+DIP = 0.7
+LEVEL = 20.0
+WEEKS = 156
+HORIZON = 6
+CAMPAIGN = 4
+
+
+def _forecaster(n_paths: int = 200) -> AutoForecaster:
+    return AutoForecaster(
+        season_length=52, n_windows=2, covariate_kinds=("flag",), n_paths=n_paths, seed=0, calibration_prior=20.0
+    )
+
+
+def _panel(seed: int = 0, series: int = 12) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Weekly Poisson demand around LEVEL, promoted for 2 weeks every 10, x LIFT on promotion, x DIP the week after."""
+    rng = np.random.default_rng(seed)
+    values, flags = [], []
+    for row in range(series):
+        flag = np.zeros(WEEKS)
+        for start in range(3 + row % 5, WEEKS - 2, 10):
+            flag[start : start + 2] = 1.0
+        after = np.concatenate([[0.0], flag[:-1]]) * (1 - flag)
+        rate = LEVEL * np.where(flag > 0, LIFT, 1.0) * np.where(after > 0, DIP, 1.0)
+        values.append(rng.poisson(rate).astype(float))
+        flags.append(flag[:, None])
+    return values, flags
+
+
+def _planned(series: int) -> list[np.ndarray]:
+    flag = np.zeros((HORIZON, 1))
+    flag[:CAMPAIGN] = 1.0
+    return [flag.copy() for _ in range(series)]
+
+
+def test_it_recovers_a_planted_lift_and_post_promotion_dip() -> None:
+    values, flags = _panel()
+    result = campaign_forecast(
+        values, flags, _planned(len(values)), campaign_periods=CAMPAIGN, products=[0, 1, 2], forecaster=_forecaster()
+    )
+    total = result.total
+    assert total.percent.contains(LIFT - 1.0)
+    assert total.percent.mean == pytest.approx(LIFT - 1.0, abs=0.15)
+    assert total.units.mean == pytest.approx(3 * CAMPAIGN * LEVEL * (LIFT - 1.0), rel=0.2)
+    # the dip is learnt as the flag's ":after" effect: one week at DIP, the next one back at the baseline
+    assert total.post_units.upper < 0
+    assert total.post_units.mean == pytest.approx(3 * LEVEL * (DIP - 1.0), rel=0.35)
+    assert total.demand_p90 > total.demand.mean
+    assert total.measured_percent.upper - total.measured_percent.lower > total.percent.upper - total.percent.lower
+    assert total.baseline_draws.shape == (200, HORIZON)
+    assert len(result.products) == 3
+    assert result.rows == (0, 1, 2)
+    assert result.unidentified == ()
+
+
+def test_it_computes_the_economics_of_a_hand_worked_case() -> None:
+    # campaign window of 2 periods at 20 % off a price of 10, unit cost 6, then one post period at the full price
+    baseline = np.array([[10.0, 10.0, 10.0]])
+    campaign = np.array([[30.0, 20.0, 8.0]])
+    revenue, margin = incremental_economics(
+        baseline, campaign, campaign_periods=2, price=10.0, unit_cost=6.0, discount=0.2
+    )
+    # revenue: 50 units x 8 + 8 x 10 - 30 x 10 = 400 + 80 - 300; margin: 50 x 2 + 8 x 4 - 30 x 4 = 100 + 32 - 120
+    assert revenue[0] == pytest.approx(180.0)
+    assert margin[0] == pytest.approx(12.0)
+
+
+def test_it_reports_roi_as_profit_over_cost_path_by_path() -> None:
+    values, flags = _panel()
+    result = campaign_forecast(
+        values,
+        flags,
+        _planned(len(values)),
+        campaign_periods=CAMPAIGN,
+        products=[0, 1],
+        price=[10.0, 5.0],
+        unit_cost=[6.0, 2.0],
+        discount=0.2,
+        campaign_cost=100.0,
+        stock=[150.0, 150.0],
+        forecaster=_forecaster(),
+    )
+    margins = [
+        incremental_economics(
+            lift.baseline_draws, lift.campaign_draws, campaign_periods=CAMPAIGN, price=p, unit_cost=c, discount=0.2
+        )[1]
+        for lift, p, c in zip(result.products, (10.0, 5.0), (6.0, 2.0), strict=True)
+    ]
+    profit = margins[0] + margins[1] - 100.0
+    np.testing.assert_allclose(result.profit_draws, profit)
+    assert result.roi.mean == pytest.approx(float(np.mean(profit / 100.0)))
+    assert result.roi_quantiles[0.5] == pytest.approx(float(np.median(profit / 100.0)))
+    assert result.p_roi_positive == pytest.approx(float(np.mean(profit > 0)))
+    assert 0.0 <= result.products[0].stockout_probability <= 1.0
+
+
+def test_it_makes_a_positive_roi_less_likely_as_the_campaign_costs_more() -> None:
+    values, flags = _panel()
+    chances = [
+        campaign_forecast(
+            values,
+            flags,
+            _planned(len(values)),
+            campaign_periods=CAMPAIGN,
+            products=[0, 1, 2],
+            price=10.0,
+            unit_cost=4.0,
+            discount=0.1,
+            campaign_cost=cost,
+            forecaster=_forecaster(),
+        ).p_roi_positive
+        for cost in (50.0, 400.0, 700.0, 1000.0, 5000.0)
+    ]
+    assert all(later <= earlier for earlier, later in itertools.pairwise(chances))
+    assert chances[0] > 0.9
+    assert chances[-1] < 0.1
+
+
+def test_it_reads_out_a_campaign_without_effect_as_an_interval_around_zero() -> None:
+    rng = np.random.default_rng(11)
+    quiet = [rng.poisson(LEVEL, WEEKS + HORIZON).astype(float) for _ in range(4)]
+    readout = campaign_readout(
+        [series[:-HORIZON] for series in quiet[:2]],
+        [series[-HORIZON:] for series in quiet[:2]],
+        campaign_periods=CAMPAIGN,
+        controls=[series[:-HORIZON] for series in quiet[2:]],
+        control_actual=[series[-HORIZON:] for series in quiet[2:]],
+        price=10.0,
+        unit_cost=5.0,
+        discount=0.0,
+        campaign_cost=10.0,
+        predicted_roi=1.5,
+        forecaster=_forecaster(),
+    )
+    assert readout.total.units.contains(0.0)
+    assert readout.total.percent.contains(0.0)
+    assert 0.1 < readout.total.p_positive < 0.9
+    assert readout.control_ratio == pytest.approx(1.0, abs=0.2)
+    assert readout.predicted_roi == 1.5
+    assert readout.roi is not None
+
+
+def test_it_reads_out_a_planted_lift() -> None:
+    rng = np.random.default_rng(5)
+    history = [rng.poisson(LEVEL, WEEKS).astype(float) for _ in range(3)]
+    actual = [rng.poisson(LEVEL * np.r_[np.full(CAMPAIGN, LIFT), DIP, 1.0]).astype(float) for _ in range(3)]
+    readout = campaign_readout(history, actual, campaign_periods=CAMPAIGN, forecaster=_forecaster())
+    assert readout.total.percent.contains(LIFT - 1.0)
+    assert readout.total.p_positive == 1.0
+    assert readout.total.post_units.mean < 0
+    assert readout.control_ratio is None
+    assert readout.profit is None
+
+
+def test_it_refuses_a_forecaster_without_paths() -> None:
+    values, flags = _panel(series=3)
+    with pytest.raises(ValueError, match="n_paths"):
+        campaign_forecast(values, flags, _planned(3), campaign_periods=CAMPAIGN, forecaster=_forecaster(n_paths=0))
