@@ -19,7 +19,8 @@ squeezing it through one pooled vector, which a short training run on a small pa
 
 Quantiles. The head outputs a fixed grid of ``QUANTILE_LEVELS`` (0.02, 0.06, .., 0.98: 25 equally spaced
 levels, the midpoints of 25 equal slices of probability, which include 0.1, 0.5 and 0.9) of scaled demand as
-cumulative softplus increments, so they are non-negative and increasing by construction; training minimises
+a free lowest level plus cumulative softplus increments, so they increase by construction, and forecasts are
+clipped at zero (so that the low quantiles of intermittent demand can be exactly zero); training minimises
 the pinball loss over the grid on every observed target period. Other requested levels are interpolated on the
 grid; levels outside [0.02, 0.98] get the end quantiles. The mean is the average of the grid: the midpoint rule
 for the integral of the quantile function, so it needs no second head and no second loss to balance; a mean
@@ -195,8 +196,11 @@ class _Network(nn.Module):
             [future_features, reference[..., None], (count > 0).to(values.dtype)[..., None]], dim=-1
         )
         hidden = self.head_summary(summary)[:, None, :] + self.head_step[:h] + self.head_inputs(step_inputs)
-        increments = F.softplus(self.head_output(hidden).float())
-        return increments.cumsum(dim=-1)
+        raw = self.head_output(hidden).float()
+        # the lowest level is free (it may go below zero in training), the others add softplus steps: monotone
+        # by construction, and a forecast clipped at zero can put its low quantiles exactly at zero, where
+        # intermittent demand has most of its mass (softplus alone keeps every quantile a little above zero)
+        return torch.cat([raw[..., :1], raw[..., :1] + F.softplus(raw[..., 1:]).cumsum(dim=-1)], dim=-1)
 
 
 class TransformerForecaster(NeuralModel):
@@ -280,7 +284,7 @@ class TransformerForecaster(NeuralModel):
             batch["future_features"],
             batch["scale"],
         )
-        quantiles = scaled * batch["scale"][:, None, None]
+        quantiles = scaled.clamp_min(0.0) * batch["scale"][:, None, None]
         return {
             "quantiles": quantiles.transpose(1, 2),
             "levels": QUANTILE_LEVELS,
