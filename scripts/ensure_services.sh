@@ -64,3 +64,20 @@ fi
 [ "$(redis_up)" = "up" ] || { echo "Redis did not come up on port $REDIS_PORT"; exit 1; }
 [ "$(pg_up)" = "up" ] || { echo "Postgres did not come up on $PG_HOST:$PG_PORT"; exit 1; }
 echo "Postgres ($PG_HOST:$PG_PORT) and Redis (127.0.0.1:$REDIS_PORT) are up"
+
+# The database itself: the test runner makes its own, but the benchmarks and a local server migrate into this one.
+if [ -x .venv/bin/python ]; then
+  .venv/bin/python - "$PG_URL" <<'PY'
+import sys
+import urllib.parse
+
+import psycopg
+
+url = urllib.parse.urlparse(sys.argv[1])
+name = url.path.lstrip("/")
+with psycopg.connect(url._replace(path="/postgres").geturl(), autocommit=True) as connection:
+    if name and not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+        connection.execute(f'CREATE DATABASE "{name}"')
+        print(f"Created database {name}")
+PY
+fi
