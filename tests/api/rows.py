@@ -192,25 +192,30 @@ def customer_score_row(merchant: Merchant) -> CustomerScore:
     )
 
 
-def _model_artifact(merchant: Merchant) -> ModelArtifact:
-    latest = ModelArtifact.objects.filter(merchant=merchant, name="lstm").aggregate(latest=Max("version"))["latest"]
-    version = (latest or 0) + 1
+def model_artifact(merchant: Merchant, version: int, *, name: str = "lstm", **fields) -> ModelArtifact:
+    """A registered model version (its file is not needed by the API, which never exposes the path)."""
     return ModelArtifact.objects.create(
         merchant=merchant,
-        name="lstm",
+        name=name,
         version=version,
-        storage_path=f"{merchant.slug}/lstm/v{version}.pt",
-        sha256="0" * 64,
-        size_bytes=1024,
+        storage_path=f"{merchant.slug}/{name}/v{version}.pt",
+        sha256=f"{version:064x}",
+        size_bytes=4096,
         data_cutoff=dt.date(2024, 3, 31),
         train_data_end=dt.date(2024, 3, 3),
-        series_count=10,
-        n_parameters=1000,
-        device="cpu",
-        training_seconds=1.5,
-        config={"hidden_size": 8},
-        metrics={"validation_loss": 1.0},
+        series_count=120,
+        n_parameters=21_000,
+        device="cuda",
+        training_seconds=42.5,
+        config={"hidden_size": 40},
+        metrics={"validation_loss": 1.25, "training": {"epochs": 12}},
+        **fields,
     )
+
+
+def _model_artifact(merchant: Merchant) -> ModelArtifact:
+    latest = ModelArtifact.objects.filter(merchant=merchant, name="lstm").aggregate(latest=Max("version"))["latest"]
+    return model_artifact(merchant, (latest or 0) + 1)
 
 
 BUILDERS: dict[type[models.Model], Callable[[Merchant], models.Model]] = {

@@ -2,44 +2,23 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from forecasting.models import ModelArtifact
+from tests.api.rows import model_artifact
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/model-artifacts/"
 
 
-def artifact(merchant, version: int, *, name: str = "lstm", **fields) -> ModelArtifact:
-    return ModelArtifact.objects.create(
-        merchant=merchant,
-        name=name,
-        version=version,
-        storage_path=f"{merchant.slug}/{name}/v{version}.pt",
-        sha256=f"{version:064x}",
-        size_bytes=4096,
-        data_cutoff=dt.date(2024, 3, 31),
-        train_data_end=dt.date(2024, 3, 3),
-        series_count=120,
-        n_parameters=21_000,
-        device="cuda",
-        training_seconds=42.5,
-        config={"hidden_size": 40},
-        metrics={"validation_loss": 1.25, "training": {"epochs": 12}},
-        **fields,
-    )
-
-
 def test_it_lists_the_merchants_versions_newest_first_per_model(api_client, merchant, other_merchant):
-    artifact(merchant, 1)
-    artifact(merchant, 2)
-    artifact(merchant, 1, name="gru", status=ModelArtifact.Status.RETIRED)
-    artifact(other_merchant, 3)
+    model_artifact(merchant, 1)
+    model_artifact(merchant, 2)
+    model_artifact(merchant, 1, name="gru", status=ModelArtifact.Status.RETIRED)
+    model_artifact(other_merchant, 3)
 
     body = api_client.get(URL).json()
 
@@ -58,9 +37,9 @@ def test_it_lists_the_merchants_versions_newest_first_per_model(api_client, merc
 
 
 def test_it_filters_by_name_and_status(api_client, merchant):
-    artifact(merchant, 1)
-    artifact(merchant, 2, status=ModelArtifact.Status.RETIRED)
-    artifact(merchant, 1, name="gru")
+    model_artifact(merchant, 1)
+    model_artifact(merchant, 2, status=ModelArtifact.Status.RETIRED)
+    model_artifact(merchant, 1, name="gru")
 
     def versions(params: dict) -> list[tuple[str, int]]:
         return [(row["name"], row["version"]) for row in api_client.get(URL, params).json()["results"]]
@@ -71,8 +50,8 @@ def test_it_filters_by_name_and_status(api_client, merchant):
 
 
 def test_it_shows_one_version_and_answers_404_for_another_merchants(api_client, merchant, other_merchant):
-    own = artifact(merchant, 1)
-    foreign = artifact(other_merchant, 1)
+    own = model_artifact(merchant, 1)
+    foreign = model_artifact(other_merchant, 1)
 
     response = api_client.get(f"{URL}{own.pk}/")
 
@@ -83,7 +62,7 @@ def test_it_shows_one_version_and_answers_404_for_another_merchants(api_client, 
 
 
 def test_it_is_read_only_and_closed_to_anonymous_clients(api_client, client, merchant):
-    own = artifact(merchant, 1)
+    own = model_artifact(merchant, 1)
 
     assert api_client.post(URL, {"name": "lstm"}, format="json").status_code == 405
     assert api_client.delete(f"{URL}{own.pk}/").status_code == 405
@@ -92,11 +71,11 @@ def test_it_is_read_only_and_closed_to_anonymous_clients(api_client, client, mer
 
 def test_it_lists_in_the_same_number_of_queries_for_more_versions(api_client, merchant):
     for version in (1, 2, 3):
-        artifact(merchant, version)
+        model_artifact(merchant, version)
     with CaptureQueriesContext(connection) as few:
         assert api_client.get(URL).status_code == 200
     for version in (4, 5, 6, 7, 8, 9):
-        artifact(merchant, version)
+        model_artifact(merchant, version)
 
     with CaptureQueriesContext(connection) as many:
         response = api_client.get(URL)
