@@ -166,20 +166,26 @@ class PanelWindows:
         observed = ~np.isnan(self.values)
         self.first_observed = np.where(observed.any(axis=1), observed.argmax(axis=1), width)
         offsets = np.arange(width) - (self.context + self.length - 1)
-        calendar = calendar_features(offsets, end=end, freq=freq, season_length=season_length)
-        features = np.zeros((n, width, CALENDAR_FEATURES + scaler.width), dtype=np.float32)
-        features[:, :, :CALENDAR_FEATURES] = calendar[None, :, :]
+        # the calendar is the same for every row: kept once per column, joined to a batch's rows when it is cut,
+        # so that memory grows with the panel's values (and covariates, if any), not n x width x features
+        self.calendar = calendar_features(offsets, end=end, freq=freq, season_length=season_length)
+        self.covariates = None
         if scaler.width:
+            self.covariates = np.zeros((n, width, scaler.width), dtype=np.float32)
             for row, values in enumerate(series):
                 start = self.context + self.length - len(values)
                 if X is not None and len(X[row]):
-                    features[row, start : self.context + self.length, CALENDAR_FEATURES:] = scaler.transform(X[row])
+                    self.covariates[row, start : self.context + self.length] = scaler.transform(X[row])
                 if X_future is not None and len(X_future[row]):
                     block = scaler.transform(X_future[row])[: self.horizon]
-                    features[
-                        row, self.context + self.length : self.context + self.length + len(block), CALENDAR_FEATURES:
-                    ] = block
-        self.features = features
+                    self.covariates[row, self.context + self.length : self.context + self.length + len(block)] = block
+
+    def _features(self, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+        """(B, L, F) time features of the given rows at the given (B, L) columns: calendar, then covariates."""
+        calendar = self.calendar[columns]
+        if self.covariates is None:
+            return calendar
+        return np.concatenate([calendar, self.covariates[rows[:, None], columns]], axis=-1)
 
     @property
     def origin(self) -> int:
@@ -199,8 +205,8 @@ class PanelWindows:
         windows = {
             "past_values": scaled.astype(np.float32),
             "past_observed": past_observed.astype(np.float32),
-            "past_features": self.features[rows[:, None], past_columns],
-            "future_features": self.features[rows[:, None], future_columns],
+            "past_features": self._features(rows, past_columns),
+            "future_features": self._features(rows, future_columns),
             "scale": scale,
         }
         if with_targets:
