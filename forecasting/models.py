@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from django.db import models
 
-from customers.models import Customer
+from customers.models import Campaign, Customer
 from ecomforecast.models import MerchantOwned
-from inventory.models import Product
+from inventory.models import MONEY, Product
 
 
 class ForecastRun(MerchantOwned):
@@ -251,3 +251,108 @@ class CustomerScore(MerchantOwned):
 
     def __str__(self) -> str:
         return f"{self.customer} in run {self.run_id}: churn risk {self.churn_risk:.0%}"
+
+
+class CampaignForecast(MerchantOwned):
+    """One evaluation of one campaign at a data cutoff.
+
+    kind PLAN, before or while it runs: baseline vs with-campaign demand of its products over the campaign window
+    and a post window, the lift with its interval, the money (incremental revenue and margin after the discount,
+    profit, ROI and P(ROI > 0)) and the stock check. kind READOUT, after it ended: actual demand against a
+    counterfactual forecast from the data before the start, the measured effect with its interval and P(effect > 0),
+    realised vs predicted ROI. The campaign's definition at evaluation time is snapshotted (a merchant may edit the
+    campaign afterwards); ``estimates`` holds every quantity as {mean, lower, upper} at ``level``, the columns the
+    lists sort on are copied out of it.
+    """
+
+    class Kind(models.TextChoices):
+        PLAN = "plan", "Pre-campaign forecast"
+        READOUT = "readout", "Post-campaign readout"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="forecasts")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    idempotency_key = models.CharField(
+        max_length=64, help_text="hash of campaign, kind, data cutoff, the campaign's definition and config"
+    )
+    data_cutoff = models.DateField(help_text="last day of history the evaluation uses")
+    config = models.JSONField(default=dict, blank=True)
+    campaign_snapshot = models.JSONField(default=dict, blank=True, help_text="the campaign as it was evaluated")
+    level = models.FloatField(default=0.8, help_text="central interval level of every lower/upper")
+    campaign_days = models.PositiveIntegerField(default=0)
+    post_days = models.PositiveIntegerField(default=0)
+    products_total = models.PositiveIntegerField(default=0)
+    baseline_units = models.FloatField(null=True, blank=True, help_text="expected units without the campaign")
+    campaign_units = models.FloatField(
+        null=True, blank=True, help_text="plan: expected units with the campaign; readout: actual units"
+    )
+    lift_units = models.FloatField(null=True, blank=True)
+    lift_pct = models.FloatField(null=True, blank=True, help_text="fraction: 0.25 = +25 %")
+    p_positive = models.FloatField(null=True, blank=True, help_text="probability the lift is above zero")
+    cost = models.DecimalField(**MONEY, default=0)
+    profit = models.FloatField(null=True, blank=True, help_text="incremental margin minus campaign cost")
+    roi = models.FloatField(null=True, blank=True, help_text="profit / campaign cost")
+    p_roi_positive = models.FloatField(null=True, blank=True)
+    predicted_roi = models.FloatField(null=True, blank=True, help_text="readout: the ROI the last plan predicted")
+    control_ratio = models.FloatField(null=True, blank=True, help_text="readout: controls' actual / forecast")
+    stock_short_count = models.PositiveIntegerField(default=0, help_text="products whose stock misses P90 demand")
+    estimates = models.JSONField(default=dict, blank=True, help_text="every quantity as {mean, lower, upper}")
+    daily = models.JSONField(
+        default=dict, blank=True, help_text="dates and daily baseline / campaign (or actual) bands, for the chart"
+    )
+    effects = models.JSONField(default=dict, blank=True, help_text="fitted covariate effects and what was left out")
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    timings = models.JSONField(default=dict, blank=True, help_text="seconds: read, engine, write, total")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "idempotency_key"], name="campaignforecast_unique_idempotency")
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "kind", "status", "-finished_at"], name="campaignforecast_latest"),
+            models.Index(fields=["merchant", "status", "-finished_at"], name="campaignforecast_merchant"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.campaign} at {self.data_cutoff} ({self.status})"
+
+
+class CampaignForecastLine(MerchantOwned):
+    """One product of a campaign evaluation, with the stock check of a plan (stock snapshotted, like reorder lines)."""
+
+    forecast = models.ForeignKey(CampaignForecast, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="campaign_forecast_lines")
+    baseline_units = models.FloatField()
+    campaign_units = models.FloatField(help_text="plan: expected units with the campaign; readout: actual units")
+    lift_units = models.FloatField()
+    lift_pct = models.FloatField(null=True, blank=True)
+    post_units = models.FloatField(null=True, blank=True, help_text="lift in the post window (a dip is negative)")
+    demand_p90 = models.FloatField(null=True, blank=True, help_text="plan: P90 of campaign-window demand")
+    on_hand = models.FloatField(null=True, blank=True)
+    on_order = models.FloatField(null=True, blank=True, help_text="open purchase orders due before the start")
+    shortfall = models.FloatField(default=0.0, help_text="units short of P90 demand up to the campaign's end")
+    needed_by = models.DateField(null=True, blank=True, help_text="when the missing stock must be on hand")
+    revenue = models.FloatField(null=True, blank=True, help_text="incremental revenue after the discount")
+    margin = models.FloatField(null=True, blank=True, help_text="incremental margin after the discount")
+    estimates = models.JSONField(default=dict, blank=True)
+    daily = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["forecast", "-lift_units", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["forecast", "product"], name="campaignforecastline_unique_product")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product} in {self.forecast}"
