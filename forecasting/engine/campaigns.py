@@ -82,9 +82,10 @@ class CampaignLift:
 
     baseline, with_campaign: (h,) auto's point forecasts without and with the campaign (summed over products in
     the total); baseline_draws, campaign_draws: (K, h) the paired paths everything else is computed from. demand:
-    with-campaign demand summed over the campaign window, demand_p90 its 90th percentile (the stock to hold),
-    stockout_probability P(demand > stock) when the stock was given. revenue and margin: incremental, after the
-    discount, over both windows (None without prices)."""
+    with-campaign demand summed over the campaign window, demand_p90 its 90th percentile; demand_to_end_p90 the
+    90th percentile of with-campaign demand from the first forecast day to the campaign's last (lead included: the
+    stock to hold now), stockout_probability P(that demand > stock) when the stock was given. revenue and margin:
+    incremental, after the discount, over every window (None without prices)."""
 
     baseline: np.ndarray
     with_campaign: np.ndarray
@@ -95,6 +96,7 @@ class CampaignLift:
     post_percent: Estimate
     demand: Estimate
     demand_p90: float
+    demand_to_end_p90: float
     stockout_probability: float | None
     revenue: Estimate | None
     margin: Estimate | None
@@ -114,6 +116,7 @@ class CampaignForecast:
     products: tuple[CampaignLift, ...]
     total: CampaignLift
     campaign_periods: int
+    lead_periods: int
     cost: float
     profit: Estimate | None
     roi: Estimate | None
@@ -170,12 +173,16 @@ def incremental_economics(
     price: float,
     unit_cost: float,
     discount: float,
+    lead_periods: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(K,) incremental revenue and margin of paths (K, h) with and without the campaign: campaign-window units
-    at price x (1 - discount), post-window and baseline units at the full price, margin net of the unit cost."""
+    (rows lead_periods .. lead_periods + campaign_periods) at price x (1 - discount), the other rows' units and
+    every baseline unit at the full price, margin net of the unit cost."""
     baseline = np.asarray(baseline, dtype=float)
     campaign = np.asarray(campaign, dtype=float)
-    sale_price = np.where(np.arange(campaign.shape[-1]) < campaign_periods, price * (1.0 - discount), price)
+    rows = np.arange(campaign.shape[-1])
+    in_window = (rows >= lead_periods) & (rows < lead_periods + campaign_periods)
+    sale_price = np.where(in_window, price * (1.0 - discount), price)
     revenue = np.sum(campaign * sale_price - baseline * price, axis=-1)
     margin = np.sum(campaign * (sale_price - unit_cost) - baseline * (price - unit_cost), axis=-1)
     return revenue, margin
@@ -213,6 +220,7 @@ def campaign_forecast(
     X_campaign: Sequence[np.ndarray],
     *,
     campaign_periods: int,
+    lead_periods: int = 0,
     X_baseline: Sequence[np.ndarray] | None = None,
     products: Sequence[int] | None = None,
     price: Sequence[float] | float | None = None,
@@ -229,7 +237,8 @@ def campaign_forecast(
 
     series: the panel's histories (the campaign's products and any others: every series helps estimate the
     effects); X: (len(series_i), k) their covariates; X_campaign: (h, k) per series, the covariates with the campaign
-    over the campaign window (the first ``campaign_periods`` rows) and the post window (the rest); X_baseline the
+    over the lead (the first ``lead_periods`` rows: the days between the history's end and a campaign that starts
+    later), the campaign window (the next ``campaign_periods``) and the post window (the rest); X_baseline the
     same without the campaign (default: baseline_covariates). products: the rows the campaign promotes (default
     all); price, unit_cost, discount (a fraction) and stock per product or one for all; campaign_cost the fixed
     cost (media, fees). forecaster: a configured AutoForecaster (season length...) with n_paths > 0; seed draws the
@@ -238,8 +247,8 @@ def campaign_forecast(
     if forecaster.n_paths <= 0:
         raise ValueError("campaign_forecast needs sample paths: a forecaster with n_paths > 0")
     horizon = len(X_campaign[0]) if len(X_campaign) else 0
-    if not 0 < campaign_periods <= horizon:
-        raise ValueError(f"campaign_periods must be in 1..{horizon} (the rows of X_campaign)")
+    if lead_periods < 0 or not 0 < campaign_periods <= horizon - lead_periods:
+        raise ValueError(f"lead_periods + campaign_periods must be in 1..{horizon} (the rows of X_campaign)")
     rows = tuple(range(len(series))) if products is None else tuple(int(row) for row in products)
     cleaned = [clean_series(values) for values in series]
     length = max([len(values) for values in cleaned] + [1])
@@ -294,12 +303,13 @@ def campaign_forecast(
                 price=prices[product],
                 unit_cost=costs[product],
                 discount=discounts[product],
+                lead_periods=lead_periods,
             )
             revenues.append(economics[0])
             margins.append(economics[1])
         stock_level = stocks[product] if stocks is not None else None
         means = (baseline_results[row].forecast.mean, campaign_results[row].forecast.mean)
-        lifts.append(_lift(means, baseline, campaign, campaign_periods, level, stock_level, economics))
+        lifts.append(_lift(means, baseline, campaign, lead_periods, campaign_periods, level, stock_level, economics))
     total_economics = (np.sum(revenues, axis=0), np.sum(margins, axis=0)) if prices is not None and rows else None
     total_stock = float(np.sum(stocks)) if stocks is not None else None
     empty = np.zeros((forecaster.n_paths, horizon))
@@ -310,6 +320,7 @@ def campaign_forecast(
         ),
         np.sum([lift.baseline_draws for lift in lifts], axis=0) if lifts else empty,
         np.sum([lift.campaign_draws for lift in lifts], axis=0) if lifts else empty,
+        lead_periods,
         campaign_periods,
         level,
         total_stock,
@@ -322,6 +333,7 @@ def campaign_forecast(
         products=tuple(lifts),
         total=total,
         campaign_periods=campaign_periods,
+        lead_periods=lead_periods,
         cost=float(campaign_cost),
         profit=money[0],
         roi=money[1],
@@ -502,12 +514,15 @@ def _lift(
     means: tuple[np.ndarray, np.ndarray],
     baseline: np.ndarray,
     campaign: np.ndarray,
+    lead_periods: int,
     campaign_periods: int,
     level: float,
     stock: float | None,
     economics: tuple[np.ndarray, np.ndarray] | None,
 ) -> CampaignLift:
-    window, post = slice(0, campaign_periods), slice(campaign_periods, None)
+    end = lead_periods + campaign_periods
+    window, post = slice(lead_periods, end), slice(end, None)
+    through_end = campaign[:, :end].sum(axis=1)
     base_window, camp_window = baseline[:, window].sum(axis=1), campaign[:, window].sum(axis=1)
     base_post, camp_post = baseline[:, post].sum(axis=1), campaign[:, post].sum(axis=1)
     expected = np.full_like(base_window, base_window.mean())
@@ -521,7 +536,8 @@ def _lift(
         post_percent=Estimate.from_draws(_ratio(camp_post, base_post), level),
         demand=Estimate.from_draws(camp_window, level),
         demand_p90=float(np.quantile(camp_window, 0.9)),
-        stockout_probability=float(np.mean(camp_window > stock)) if stock is not None else None,
+        demand_to_end_p90=float(np.quantile(through_end, 0.9)),
+        stockout_probability=float(np.mean(through_end > stock)) if stock is not None else None,
         revenue=Estimate.from_draws(economics[0], level) if economics is not None else None,
         margin=Estimate.from_draws(economics[1], level) if economics is not None else None,
         baseline_draws=baseline,

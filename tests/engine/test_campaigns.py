@@ -77,6 +77,44 @@ def test_it_computes_the_economics_of_a_hand_worked_case() -> None:
     assert margin[0] == pytest.approx(12.0)
 
 
+def test_it_prices_only_the_campaign_window_after_a_lead() -> None:
+    # one lead period at the full price, then the 2-period window at 20 % off, then a post period
+    baseline = np.array([[10.0, 10.0, 10.0, 10.0]])
+    campaign = np.array([[10.0, 30.0, 20.0, 8.0]])
+    revenue, margin = incremental_economics(
+        baseline, campaign, campaign_periods=2, price=10.0, unit_cost=6.0, discount=0.2, lead_periods=1
+    )
+    assert revenue[0] == pytest.approx(180.0)
+    assert margin[0] == pytest.approx(12.0)
+
+
+def test_it_forecasts_a_campaign_that_starts_after_a_lead() -> None:
+    values, flags = _panel()
+    lead = 5
+    planned = []
+    for flag in _planned(len(values)):
+        later = np.zeros((lead + HORIZON, 1))
+        later[lead:] = flag
+        planned.append(later)
+    result = campaign_forecast(
+        values, flags, planned, campaign_periods=CAMPAIGN, lead_periods=lead, products=[0], forecaster=_forecaster()
+    )
+    lift = result.products[0]
+    assert result.lead_periods == lead
+    assert lift.percent.contains(LIFT - 1.0)
+    # no lift before the start: the paired paths agree on the lead
+    np.testing.assert_allclose(lift.campaign_draws[:, :lead], lift.baseline_draws[:, :lead])
+    # the stock to hold now covers the lead and the window, so it exceeds the window's own P90
+    assert lift.demand_to_end_p90 > lift.demand_p90
+    assert lift.demand_to_end_p90 == pytest.approx(
+        float(np.quantile(lift.campaign_draws[:, : lead + CAMPAIGN].sum(axis=1), 0.9))
+    )
+    with pytest.raises(ValueError, match="lead_periods"):
+        campaign_forecast(
+            values, flags, planned, campaign_periods=HORIZON + 1, lead_periods=lead, forecaster=_forecaster()
+        )
+
+
 def test_it_reports_roi_as_profit_over_cost_path_by_path() -> None:
     values, flags = _panel()
     result = campaign_forecast(
