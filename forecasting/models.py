@@ -339,6 +339,12 @@ class CampaignForecastLine(MerchantOwned):
     lift_pct = models.FloatField(null=True, blank=True)
     post_units = models.FloatField(null=True, blank=True, help_text="lift in the post window (a dip is negative)")
     demand_p90 = models.FloatField(null=True, blank=True, help_text="plan: P90 of campaign-window demand")
+    demand_to_end_mean = models.FloatField(
+        null=True, blank=True, help_text="plan: expected demand from the first forecast day to the campaign's end"
+    )
+    demand_to_end_p90 = models.FloatField(
+        null=True, blank=True, help_text="plan: P90 of demand from the first forecast day to the campaign's end"
+    )
     on_hand = models.FloatField(null=True, blank=True)
     on_order = models.FloatField(null=True, blank=True, help_text="open purchase orders due before the start")
     shortfall = models.FloatField(default=0.0, help_text="units short of P90 demand up to the campaign's end")
