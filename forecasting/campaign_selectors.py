@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db.models import Prefetch, QuerySet
 
 from customers.models import Campaign
 from ecomforecast.models import Merchant
 from forecasting.models import CampaignForecast, CampaignForecastLine
+from inventory.campaign_needs import CampaignStockNeed
 
 
 def campaign_forecast_list(*, merchant: Merchant) -> QuerySet[CampaignForecast]:
@@ -46,11 +49,56 @@ def campaign_forecast_lines(*, merchant: Merchant, forecast: CampaignForecast) -
 def campaigns_with_evaluations(*, merchant: Merchant) -> QuerySet[Campaign]:
     """The merchant's campaigns, each with ``latest_evaluations``: its succeeded evaluations, newest first (take the
     first of each kind). Three queries whatever the number of campaigns."""
-    succeeded = CampaignForecast.objects.filter(merchant=merchant, status=CampaignForecast.Status.SUCCEEDED).order_by(
-        "-finished_at", "-pk"
+    # a list needs the totals only: the chart, effects and config of every past evaluation would be dead weight
+    succeeded = (
+        CampaignForecast.objects.filter(merchant=merchant, status=CampaignForecast.Status.SUCCEEDED)
+        .defer("daily", "effects", "config", "campaign_snapshot", "timings")
+        .order_by("-finished_at", "-pk")
     )
     return (
         Campaign.objects.filter(merchant=merchant)
         .prefetch_related(Prefetch("forecasts", queryset=succeeded, to_attr="latest_evaluations"))
         .order_by("-starts_on", "-pk")
     )
+
+
+def campaign_stock_needs(*, merchant: Merchant, data_cutoff: dt.date) -> list[CampaignStockNeed]:
+    """What the campaigns not yet over need in stock, per product, from each one's latest succeeded plan made at this
+    data cutoff (its demand counts from the day after it, a reorder plan's date). Two queries."""
+    plans = (
+        CampaignForecast.objects.filter(
+            merchant=merchant,
+            kind=CampaignForecast.Kind.PLAN,
+            status=CampaignForecast.Status.SUCCEEDED,
+            data_cutoff=data_cutoff,
+            campaign__ends_on__gt=data_cutoff,
+        )
+        .order_by("campaign_id", "-finished_at", "-pk")
+        .values_list("pk", "campaign_id")
+    )
+    latest: dict[int, int] = {}
+    for forecast_id, campaign_id in plans:
+        latest.setdefault(campaign_id, forecast_id)
+    lines = (
+        CampaignForecastLine.objects.filter(
+            merchant=merchant, forecast_id__in=latest.values(), demand_to_end_p90__isnull=False
+        )
+        .select_related("forecast")
+        .order_by("forecast__campaign_id", "product_id")
+    )
+    needs = []
+    for line in lines:
+        snapshot = line.forecast.campaign_snapshot
+        needs.append(
+            CampaignStockNeed(
+                product_id=line.product_id,
+                campaign_id=line.forecast.campaign_id,
+                campaign_name=str(snapshot.get("name", "")),
+                starts_on=dt.date.fromisoformat(snapshot["starts_on"]),
+                ends_on=dt.date.fromisoformat(snapshot["ends_on"]),
+                demand_to_end_p90=float(line.demand_to_end_p90),
+                demand_to_end_mean=float(line.demand_to_end_mean or 0.0),
+                forecast_start=data_cutoff + dt.timedelta(days=1),
+            )
+        )
+    return needs

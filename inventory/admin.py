@@ -168,6 +168,7 @@ class ReorderLineAdmin(MerchantOwnedAdmin):
         "priority",
         "final_quantity",
         "order_by",
+        "needed_by",
         "stockout_p50",
         "cash_needed",
         "revenue_at_risk",

@@ -264,6 +264,24 @@ def plan_items(*, merchant: Merchant, product_ids: Sequence[int], today: dt.date
     return items
 
 
+def order_rounding_terms(
+    *, merchant: Merchant, supplier_products: Sequence[tuple[int | None, int]]
+) -> dict[int, tuple[int, int]]:
+    """(minimum order, pack size) by product id for (supplier_id, product_id) pairs, from the supplier's terms for
+    the product; a product without a supplier, or whose terms were removed, gets (1, 1) as in plan_items."""
+    product_ids = [product_id for _supplier_id, product_id in supplier_products]
+    wanted = set(supplier_products)
+    terms = dict.fromkeys(product_ids, (1, 1))
+    for supplier_id, product_id, minimum_order, pack_size in SupplierProduct.objects.filter(
+        merchant=merchant,
+        product_id__in=product_ids,
+        supplier_id__in={supplier_id for supplier_id, _product_id in wanted if supplier_id is not None},
+    ).values_list("supplier_id", "product_id", "min_order_qty", "pack_size"):
+        if (supplier_id, product_id) in wanted:
+            terms[product_id] = (minimum_order, pack_size)
+    return terms
+
+
 def _primary_supplier_products(*, merchant: Merchant, product_ids: Sequence[int]) -> dict[int, SupplierProduct]:
     """Each product's supplier terms: the primary supplier product, else the first one recorded."""
     links: dict[int, SupplierProduct] = {}

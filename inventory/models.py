@@ -292,6 +292,9 @@ class ReorderLine(MerchantOwned):
     final_quantity = models.PositiveIntegerField(help_text="what will be ordered; the merchant may edit it")
     rounding_reason = models.CharField(max_length=40)
     order_by = models.DateField(null=True, blank=True)
+    needed_by = models.DateField(
+        null=True, blank=True, help_text="the first day a planned campaign needs the ordered stock on hand"
+    )
     stockout_p50 = models.DateField(null=True, blank=True)
     stockout_p90 = models.DateField(null=True, blank=True)
     days_of_cover_before = models.FloatField(null=True, blank=True)
@@ -305,6 +308,11 @@ class ReorderLine(MerchantOwned):
     explanation = models.TextField()
     projection = models.JSONField(
         default=dict, blank=True, help_text="daily cumulative demand P50/P90 and stock available, for the chart"
+    )
+    campaign_needs = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="planned campaigns' stock checks: campaign, dates, P90 demand to its end, units to order",
     )
     purchase_order = models.ForeignKey(
         PurchaseOrder, null=True, blank=True, on_delete=models.SET_NULL, related_name="reorder_lines"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -20,8 +20,11 @@ from django.utils import timezone
 
 from ecomforecast.importing.lookups import ids_by
 from ecomforecast.importing.upsert import On, UpsertResult, bulk_upsert
+from ecomforecast.models import Merchant
+from forecasting.campaign_selectors import campaign_stock_needs
 from forecasting.selectors import forecast_cumulative_by_product, forecast_run_succeeded
 from inventory import io as inventory_io
+from inventory.campaign_needs import CampaignStockNeed
 from inventory.models import (
     Category,
     Product,
@@ -35,8 +38,10 @@ from inventory.models import (
     SupplierProduct,
 )
 from inventory.policy.budget import BudgetCandidate, prioritise_within_budget
+from inventory.policy.campaign import CampaignRequirement, campaign_requirement
 from inventory.policy.decision import OrderDecision, PolicySettings, decide_order, required_horizon
 from inventory.policy.paths import paths_from_cumulative_quantiles
+from inventory.policy.rounding import RoundedQuantity, round_order_quantity
 
 PRODUCT_COLUMNS = ("name", "category_id", "price", "unit_cost", "active")
 
@@ -175,7 +180,9 @@ def reorder_plan_build(*, merchant, forecast_run_id: int, progress: Progress | N
     Per SKU: sample paths rebuilt from the run's cumulative-demand quantiles, the stock position on the plan date
     (the first forecast day), the supplier's terms and the resolved settings go through
     :func:`inventory.policy.decision.decide_order`; ordering lines are then ranked by revenue at risk per unit
-    of cash and funded within the merchant's budget. Every number is copied onto the line.
+    of cash and funded within the merchant's budget. Every number is copied onto the line. The stock checks of
+    planned campaigns already evaluated at the same data cutoff are then applied in the same transaction (see
+    :func:`reorder_plan_apply_campaign_needs`), so the plan and the campaign evaluation may finish in either order.
     """
     existing = ReorderPlan.objects.filter(merchant=merchant, forecast_run_id=forecast_run_id).first()
     if existing is not None:
@@ -220,31 +227,16 @@ def reorder_plan_build(*, merchant, forecast_run_id: int, progress: Progress | N
     if skipped:
         notes["no_cumulative_quantiles"] = skipped
 
-    allocation = prioritise_within_budget(
-        [
-            BudgetCandidate(key=item.product_id, cash_needed=d.cash_needed, revenue_at_risk=d.revenue_at_risk)
-            for item, d, *_ in decided
-            if d.quantity > 0
-        ],
-        budget=float(defaults.budget) if defaults.budget is not None else None,
-    )
-    rank = allocation.priority
-    funded = {candidate.key for candidate in allocation.funded}
-    # Lines that order nothing follow, the soonest P90 stock-out first.
-    later = sorted(
-        (entry for entry in decided if entry[0].product_id not in rank),
-        key=lambda entry: (entry[1].stockout_p90 or dt.date.max, -entry[1].revenue_at_risk, entry[0].product_id),
-    )
-    for position, entry in enumerate(later, start=len(rank) + 1):
-        rank[entry[0].product_id] = position
-
     lines = [
-        _line(merchant, item, decision, settings, projection, assumed, rank[item.product_id], item.product_id in funded)
+        _line(merchant, item, decision, settings, projection, assumed)
         for item, decision, settings, projection, assumed in decided
     ]
-    ordering = [line for line in lines if line.final_quantity > 0]
+    cash_within_budget = _fund_and_rank(lines, budget=defaults.budget)
     try:
         with transaction.atomic():
+            # Serialises with reorder_plan_apply_campaign_needs: a campaign evaluation committed before this lock
+            # is read below, one committed after it finds this plan.
+            Merchant.objects.select_for_update().only("pk").get(pk=merchant.pk)
             plan = ReorderPlan.objects.create(
                 merchant=merchant,
                 forecast_run_id=run.pk,
@@ -256,23 +248,24 @@ def reorder_plan_build(*, merchant, forecast_run_id: int, progress: Progress | N
                     "holding_cost_rate": defaults.holding_cost_rate,
                     "paths": PLAN_PATHS,
                 },
-                lines_total=len(lines),
-                lines_to_order=len(ordering),
-                units_to_order=sum(line.final_quantity for line in ordering),
-                cash_needed=_money(sum(float(line.cash_needed) for line in ordering)),
-                cash_within_budget=_money(allocation.cash_used),
-                revenue_at_risk=_money(sum(float(line.revenue_at_risk) for line in ordering)),
+                cash_within_budget=cash_within_budget,
                 notes=notes,
+                **_plan_totals(lines),
             )
             for line in lines:
                 line.plan = plan
             ReorderLine.objects.bulk_create(lines, batch_size=2_000)
+            needs = campaign_stock_needs(merchant=merchant, data_cutoff=run.data_cutoff)
+            if needs:
+                reorder_plan_apply_campaign_needs(merchant=merchant, needs=needs, plan=plan)
+                plan.refresh_from_db()
     except IntegrityError:  # built meanwhile by another worker for the same run
         return ReorderPlan.objects.get(merchant=merchant, forecast_run_id=forecast_run_id)
     return plan
 
 
-def _line(merchant, item, d: OrderDecision, settings: PlanSettings, projection, assumed, priority, funded):
+def _line(merchant, item, d: OrderDecision, settings: PlanSettings, projection, assumed) -> ReorderLine:
+    """The line of one decision; its priority and budget flag are set by _fund_and_rank."""
     explanation = d.explanation
     if assumed:
         explanation += " Assumed: " + "; ".join(ASSUMPTION_TEXT[reason] for reason in assumed) + "."
@@ -311,11 +304,49 @@ def _line(merchant, item, d: OrderDecision, settings: PlanSettings, projection, 
         price=_money(item.terms.price),
         cash_needed=_money(d.cash_needed),
         revenue_at_risk=_money(d.revenue_at_risk),
-        priority=priority,
-        within_budget=funded or d.quantity == 0,
+        priority=0,
         explanation=explanation,
         projection=projection,
     )
+
+
+def _fund_and_rank(lines: Sequence[ReorderLine], *, budget: Decimal | None) -> Decimal:
+    """Ranks ordering lines by revenue at risk per unit of cash and funds them within the budget; lines that
+    order nothing follow, the soonest P90 stock-out first. Sets each line's priority and within_budget; returns
+    the cash funded."""
+    ordering = [line for line in lines if line.final_quantity > 0]
+    allocation = prioritise_within_budget(
+        [
+            BudgetCandidate(
+                key=line.product_id, cash_needed=float(line.cash_needed), revenue_at_risk=float(line.revenue_at_risk)
+            )
+            for line in ordering
+        ],
+        budget=float(budget) if budget is not None else None,
+    )
+    rank = allocation.priority
+    funded = {candidate.key for candidate in allocation.funded}
+    later = sorted(
+        (line for line in lines if line.product_id not in rank),
+        key=lambda line: (line.stockout_p90 or dt.date.max, -line.revenue_at_risk, line.product_id),
+    )
+    for position, line in enumerate(later, start=len(rank) + 1):
+        rank[line.product_id] = position
+    for line in lines:
+        line.priority = rank[line.product_id]
+        line.within_budget = line.product_id in funded or line.final_quantity == 0
+    return _money(allocation.cash_used)
+
+
+def _plan_totals(lines: Sequence[ReorderLine]) -> dict:
+    ordering = [line for line in lines if line.final_quantity > 0]
+    return {
+        "lines_total": len(lines),
+        "lines_to_order": len(ordering),
+        "units_to_order": sum(line.final_quantity for line in ordering),
+        "cash_needed": _money(sum(float(line.cash_needed) for line in ordering)),
+        "revenue_at_risk": _money(sum(float(line.revenue_at_risk) for line in ordering)),
+    }
 
 
 def _urgency(decision: OrderDecision, review_days: int) -> str:
@@ -358,6 +389,226 @@ def _projection(today, levels, table, item, decision: OrderDecision) -> dict:
 
 def _money(value: float) -> Decimal:
     return Decimal(str(round(float(value), 2)))
+
+
+# Campaign stock check ---------------------------------------------------------------------------------------------
+
+CAMPAIGN_SUMMARY_KEYS = ("applied", "raised", "already_covered", "stale", "no_line", "blocked")
+CAMPAIGN_LINE_FIELDS = (
+    "suggested_quantity",
+    "rounded_quantity",
+    "final_quantity",
+    "rounding_reason",
+    "order_by",
+    "needed_by",
+    "urgency",
+    "days_of_cover_after",
+    "cash_needed",
+    "revenue_at_risk",
+    "explanation",
+    "projection",
+    "campaign_needs",
+)
+
+
+@transaction.atomic
+def reorder_plan_apply_campaign_needs(
+    *, merchant, needs: Sequence[CampaignStockNeed], plan: ReorderPlan | None = None
+) -> dict:
+    """Raises a plan's proposed lines to what planned campaigns need in stock by their start.
+
+    The plan defaults to the merchant's latest draft plan dated on the needs' forecast start; a need counted from
+    another day than the plan date does not fit the plan's stock position and is skipped as ``stale`` (all of
+    them when no such plan exists). Per need, on the product's line: required units = P90 demand to the
+    campaign's end - stock available on its start (the line's projected on hand - committed + open orders due by
+    then; past the projection, the whole position). A proposed line ordering less is raised to the requirement
+    rounded to the supplier's MOQ and pack size, to be ordered by the start minus the P90 lead time; the
+    requirement of a product in several campaigns is the largest, each counted from the same plan date. Each
+    campaign keeps one entry in ``campaign_needs``, replaced when applied again, so applying twice changes
+    nothing. Approved and ordered lines are never changed: a need they do not cover is counted ``blocked``. A
+    product without a line (no forecast in the plan's run) is counted ``no_line``. The budget allocation and the
+    plan totals are then redone over the plan's lines as reorder_plan_build does.
+    """
+    summary: dict = {"plan_id": None, **dict.fromkeys(CAMPAIGN_SUMMARY_KEYS, 0)}
+    # Serialises with reorder_plan_build, which reads the needs after taking the same lock.
+    Merchant.objects.select_for_update().only("pk").get(pk=merchant.pk)
+    if plan is None:
+        plan = (
+            ReorderPlan.objects.filter(
+                merchant=merchant,
+                status=ReorderPlan.Status.DRAFT,
+                plan_date__in={need.forecast_start for need in needs},
+            )
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+        if plan is None:
+            summary["stale"] = len(needs)
+            return summary
+    plan = ReorderPlan.objects.select_for_update().get(merchant=merchant, pk=plan.pk)
+    summary["plan_id"] = plan.pk
+    current = sorted(
+        (need for need in needs if need.forecast_start == plan.plan_date),
+        key=lambda need: (need.product_id, need.starts_on, need.campaign_id),
+    )
+    summary["stale"] = len(needs) - len(current)
+    if not current:
+        return summary
+
+    lines = list(ReorderLine.objects.select_for_update().filter(merchant=merchant, plan=plan).order_by("pk"))
+    by_product = {line.product_id: line for line in lines}
+    rounding = inventory_io.order_rounding_terms(
+        merchant=merchant,
+        supplier_products=[
+            (by_product[need.product_id].supplier_id, need.product_id)
+            for need in current
+            if need.product_id in by_product
+        ],
+    )
+    bases: dict[int, str] = {}
+    for need in current:
+        line = by_product.get(need.product_id)
+        if line is None:
+            summary["no_line"] += 1
+            continue
+        available = _available_on(line, plan.plan_date, max(need.starts_on, plan.plan_date))
+        requirement = campaign_requirement(
+            today=plan.plan_date,
+            starts_on=need.starts_on,
+            demand_mean=need.demand_to_end_mean,
+            demand_p90=need.demand_to_end_p90,
+            available=available,
+            lead_time_days_p90=line.lead_time_days_p90,
+        )
+        covered = requirement.required_units <= line.final_quantity
+        if line.status != ReorderLine.Status.PROPOSED:
+            summary["already_covered" if covered else "blocked"] += 1
+            continue
+        if line.pk not in bases:
+            bases[line.pk] = _explanation_base(line)
+        _record_campaign_need(line, need, requirement, available)
+        if not covered:
+            minimum_order, pack_size = rounding[line.product_id]
+            _raise_line(
+                line,
+                round_order_quantity(requirement.required_units, minimum_order=minimum_order, pack_size=pack_size),
+            )
+        line.revenue_at_risk = max(line.revenue_at_risk, _money(requirement.expected_shortfall * float(line.price)))
+        summary["applied"] += 1
+        summary["already_covered" if covered else "raised"] += 1
+
+    if not bases:
+        return summary
+    touched = [line for line in lines if line.pk in bases]
+    for line in touched:
+        _date_campaign_line(line, plan.plan_date)
+        line.cash_needed = _money(line.final_quantity * float(line.unit_cost))
+        line.explanation = " ".join([bases[line.pk], *_campaign_sentences(line)])
+    ReorderLine.objects.bulk_update(touched, CAMPAIGN_LINE_FIELDS)
+    ranked_before = {line.pk: (line.priority, line.within_budget) for line in lines}
+    plan.cash_within_budget = _fund_and_rank(lines, budget=plan.budget)
+    reranked = [line for line in lines if (line.priority, line.within_budget) != ranked_before[line.pk]]
+    ReorderLine.objects.bulk_update(reranked, ["priority", "within_budget"], batch_size=2_000)
+    totals = _plan_totals(lines)
+    for name, value in totals.items():
+        setattr(plan, name, value)
+    plan.save(update_fields=["cash_within_budget", *totals])
+    return summary
+
+
+def _available_on(line: ReorderLine, plan_date: dt.date, day: dt.date) -> float:
+    """Stock that can serve demand on ``day``: the line's projected on hand - committed + arrivals by then; past
+    the projection's horizon, every open order is assumed in (the inventory position)."""
+    available = (line.projection or {}).get("available") or []
+    index = (day - plan_date).days
+    return float(available[index]) if 0 <= index < len(available) else float(line.inventory_position)
+
+
+def _record_campaign_need(
+    line: ReorderLine, need: CampaignStockNeed, requirement: CampaignRequirement, available: float
+) -> None:
+    entry = {
+        "campaign_id": need.campaign_id,
+        "name": need.campaign_name,
+        "starts_on": need.starts_on.isoformat(),
+        "ends_on": need.ends_on.isoformat(),
+        "demand_p90": round(need.demand_to_end_p90, 1),
+        "demand_mean": round(need.demand_to_end_mean, 1),
+        "available": round(available, 1),
+        "required_units": requirement.required_units,
+        "needed_by": requirement.needed_by.isoformat(),
+        "order_by": requirement.order_by.isoformat(),
+        "late": requirement.late,
+    }
+    others = [item for item in line.campaign_needs if item["campaign_id"] != need.campaign_id]
+    line.campaign_needs = sorted([*others, entry], key=lambda item: (item["starts_on"], item["campaign_id"]))
+
+
+def _raise_line(line: ReorderLine, rounded: RoundedQuantity) -> None:
+    """Raises a proposed line's order to a campaign's rounded requirement, and the chart's stock with it."""
+    line.suggested_quantity = max(line.suggested_quantity, rounded.suggested)
+    line.rounded_quantity = rounded.quantity
+    line.final_quantity = rounded.quantity
+    line.rounding_reason = str(rounded.reason)
+    if line.mean_daily_demand > 0:
+        line.days_of_cover_after = (line.inventory_position + line.final_quantity) / line.mean_daily_demand
+
+
+def _date_campaign_line(line: ReorderLine, plan_date: dt.date) -> None:
+    """Needed-by and order-by dates from the campaigns that need an order; urgency from the order-by date."""
+    needing = [item for item in line.campaign_needs if item["required_units"] > 0]
+    if not needing:
+        return
+    line.needed_by = min(dt.date.fromisoformat(item["needed_by"]) for item in needing)
+    campaign_order_by = min(dt.date.fromisoformat(item["order_by"]) for item in needing)
+    line.order_by = min(line.order_by, campaign_order_by) if line.order_by else campaign_order_by
+    if line.order_by <= plan_date:
+        line.urgency = ReorderLine.Urgency.NOW
+    elif line.order_by < plan_date + dt.timedelta(days=line.review_days):
+        line.urgency = ReorderLine.Urgency.SOON
+    else:
+        line.urgency = ReorderLine.Urgency.LATER
+    projection = line.projection or {}
+    if projection.get("available"):
+        arrival = (line.order_by - plan_date).days + round(line.lead_time_days_mean)
+        projection["available_with_order"] = [
+            round(value + (line.final_quantity if day >= arrival else 0), 2)
+            for day, value in enumerate(projection["available"])
+        ]
+        projection["order_by"] = line.order_by.isoformat()
+        line.projection = projection
+
+
+def _campaign_sentences(line: ReorderLine) -> list[str]:
+    """One sentence per campaign entry, made from the entry alone so that the previous ones can be recognised."""
+    sentences = []
+    for item in line.campaign_needs:
+        sentence = (
+            f"Campaign {item['name']} ({item['starts_on']}–{item['ends_on']}) needs about {item['demand_p90']:.0f} "
+            f"units at P90 by {item['needed_by']} (demand from the plan date to its last day)"
+        )
+        if item["required_units"] <= 0:
+            sentence += f"; the {item['available']:.0f} available by then cover it."
+        else:
+            sentence += (
+                f"; {item['available']:.0f} are available by then, so at least {item['required_units']} units must "
+                f"be ordered by {item['order_by']}"
+            )
+            sentence += (
+                f", and at the {line.lead_time_days_p90}-day P90 lead time they may still arrive late."
+                if item["late"]
+                else "."
+            )
+        sentences.append(sentence)
+    return sentences
+
+
+def _explanation_base(line: ReorderLine) -> str:
+    """The line's explanation without the campaign sentences a previous application appended."""
+    previous = " ".join(_campaign_sentences(line))
+    if previous and line.explanation.endswith(" " + previous):
+        return line.explanation[: -len(previous) - 1]
+    return line.explanation
 
 
 @transaction.atomic

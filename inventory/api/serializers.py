@@ -197,6 +197,22 @@ class ReorderPlanSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class CampaignNeedSerializer(serializers.Serializer):
+    """A planned campaign's stock check on a reorder line."""
+
+    campaign_id = serializers.IntegerField()
+    name = serializers.CharField()
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField()
+    demand_p90 = serializers.FloatField(help_text="P90 demand from the plan date to the campaign's last day")
+    demand_mean = serializers.FloatField()
+    available = serializers.FloatField(help_text="on hand - committed + open orders due by needed_by")
+    required_units = serializers.IntegerField(help_text="units to order for the campaign, before MOQ and packs")
+    needed_by = serializers.DateField()
+    order_by = serializers.DateField()
+    late = serializers.BooleanField(help_text="even ordered on the plan date, a P90 lead time lands after needed_by")
+
+
 class ReorderLineSerializer(serializers.ModelSerializer):
     sku = serializers.CharField(source="product.sku", read_only=True)
     product_name = serializers.CharField(source="product.name", read_only=True)
@@ -204,6 +220,7 @@ class ReorderLineSerializer(serializers.ModelSerializer):
     supplier_code = serializers.CharField(source="supplier.code", read_only=True, allow_null=True)
     status = named_choice_field(ReorderLine.Status, "ReorderLineStatus", read_only=True)
     urgency = named_choice_field(ReorderLine.Urgency, "ReorderUrgency", read_only=True)
+    campaign_needs = CampaignNeedSerializer(many=True, read_only=True)
 
     class Meta:
         model = ReorderLine
@@ -242,6 +259,7 @@ class ReorderLineSerializer(serializers.ModelSerializer):
             "final_quantity",
             "rounding_reason",
             "order_by",
+            "needed_by",
             "stockout_p50",
             "stockout_p90",
             "days_of_cover_before",
@@ -251,6 +269,7 @@ class ReorderLineSerializer(serializers.ModelSerializer):
             "cash_needed",
             "revenue_at_risk",
             "explanation",
+            "campaign_needs",
             "purchase_order",
         ]
         read_only_fields = fields
