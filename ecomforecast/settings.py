@@ -184,6 +184,10 @@ NEURAL_MODELS = tuple(env_list("NEURAL_MODELS"))
 NEURAL_RETRAIN_DAYS = env_int("NEURAL_RETRAIN_DAYS", 7)
 # A pretrained GPT checkpoint (manage.py pretrain_gpt) that merchants' gpt models fine-tune from; empty: from scratch.
 NEURAL_GPT_BASE = env_str("NEURAL_GPT_BASE", "")
+# Campaign evaluations of the nightly run: plans for campaigns starting within this many days (or running), readouts
+# for campaigns whose post window ended within this many days.
+CAMPAIGN_PLAN_DAYS = env_int("CAMPAIGN_PLAN_DAYS", 60)
+CAMPAIGN_READOUT_DAYS = env_int("CAMPAIGN_READOUT_DAYS", 30)
 
 LOGGING = {
     "version": 1,

@@ -1,5 +1,5 @@
-"""Staff admin for forecast runs, per-SKU results, model artifacts, customer-score runs and scores; runs can be
-re-run from here."""
+"""Staff admin for forecast runs, per-SKU results, model artifacts, customer-score runs and scores, and campaign
+evaluations with their product lines; runs can be re-run from here."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from django.template.defaultfilters import filesizeformat
 from ecomforecast.admin import MerchantOwnedAdmin
 from forecasting import artifact_services, customer_services, services
 from forecasting.models import (
+    CampaignForecast,
+    CampaignForecastLine,
     CustomerForecastRun,
     CustomerScore,
     ForecastChunk,
@@ -216,3 +218,64 @@ class CustomerScoreAdmin(MerchantOwnedAdmin):
     @admin.display(description="churn risk", ordering="churn_risk")
     def churn_risk_percent(self, score: CustomerScore) -> str:
         return f"{score.churn_risk:.0%}"
+
+
+class CampaignForecastLineInline(admin.TabularInline):
+    model = CampaignForecastLine
+    fields = (
+        "product",
+        "baseline_units",
+        "campaign_units",
+        "lift_units",
+        "lift_pct",
+        "post_units",
+        "demand_to_end_p90",
+        "on_hand",
+        "on_order",
+        "shortfall",
+        "needed_by",
+        "revenue",
+        "margin",
+    )
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("product")
+
+
+@admin.register(CampaignForecast)
+class CampaignForecastAdmin(MerchantOwnedAdmin):
+    list_display = (
+        "id",
+        "campaign",
+        "kind",
+        "status",
+        "data_cutoff",
+        "products_total",
+        "lift_percent",
+        "roi",
+        "p_roi_positive",
+        "stock_short_count",
+        "attempts",
+        "merchant",
+        "created_at",
+    )
+    list_filter = ("merchant", "kind", "status")
+    search_fields = ("campaign__name", "campaign__external_id")
+    list_select_related = ("merchant", "campaign")
+    date_hierarchy = "created_at"
+    readonly_fields = [field.name for field in CampaignForecast._meta.fields]
+    inlines = (CampaignForecastLineInline,)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.display(description="lift", ordering="lift_pct")
+    def lift_percent(self, forecast: CampaignForecast) -> str:
+        return f"{forecast.lift_pct:+.0%}" if forecast.lift_pct is not None else "–"

@@ -307,6 +307,8 @@ class CampaignForecast(MerchantOwned):
         default=dict, blank=True, help_text="dates and daily baseline / campaign (or actual) bands, for the chart"
     )
     effects = models.JSONField(default=dict, blank=True, help_text="fitted covariate effects and what was left out")
+    progress = models.FloatField(default=0.0, help_text="0..1")
+    stage = models.CharField(max_length=64, blank=True, help_text="what the evaluation is doing now")
     attempts = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
     timings = models.JSONField(default=dict, blank=True, help_text="seconds: read, engine, write, total")

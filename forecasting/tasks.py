@@ -75,3 +75,11 @@ def train_for_forecast_run(run_id: int) -> dict:
     state = services.forecast_run_neural_prepare(run_id=run_id, train=True)
     forecast_run_start.delay(run_id)
     return state
+
+
+@shared_task(name="forecasting.tasks.campaign_forecast_run", soft_time_limit=1800, time_limit=1900, **RELIABLE)
+def campaign_forecast_run(forecast_id: int) -> str:
+    """A campaign plan or readout on forecast_cpu (routed by the forecasting.tasks.* rule)."""
+    from forecasting import campaign_services
+
+    return campaign_services.campaign_forecast_execute(forecast_id=forecast_id).status

@@ -109,3 +109,19 @@ class CampaignViewSet(MerchantModelViewSet):
     filterset_class = filters.CampaignFilter
     search_fields = ["external_id", "name"]
     ordering_fields = ["starts_on", "ends_on", "name", "external_id", "id"]
+
+    # A campaign written through the API gets its pre-campaign forecast queued, as one saved in the planner does.
+    # (A model signal would queue one per row of a campaign import.) Imported here: customers sits below the
+    # pipeline that composes the apps.
+    def perform_create(self, serializer):
+        super().perform_create(serializer)
+        self._plan(serializer.instance)
+
+    def perform_update(self, serializer):
+        super().perform_update(serializer)
+        self._plan(serializer.instance)
+
+    def _plan(self, campaign: Campaign) -> None:
+        from ecomforecast.pipeline import campaign_plan_after_save
+
+        campaign_plan_after_save(merchant=self.get_merchant(), campaign=campaign)

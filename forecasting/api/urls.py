@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from forecasting.api.campaign_forecasts import CampaignPlanView, CampaignReadoutView
 from forecasting.api.customer_scores import CustomerScoresOfCustomerView, CustomerScoreViewSet
 from forecasting.api.model_artifacts import ModelArtifactViewSet
 from forecasting.api.views import ForecastRunViewSet, ForecastViewSet
@@ -14,6 +15,9 @@ routes = [
 ]
 
 extra_urlpatterns = [
+    # Under the campaign's URL but served here, like the customer's scores below.
+    path("campaigns/<int:campaign_pk>/forecast/", CampaignPlanView.as_view(), name="campaign-forecast"),
+    path("campaigns/<int:campaign_pk>/readout/", CampaignReadoutView.as_view(), name="campaign-readout"),
     # Under the customer's URL but served here: the customers app cannot import forecasting.
     path(
         "customers/<int:customer_pk>/scores/",

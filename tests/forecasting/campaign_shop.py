@@ -1,0 +1,127 @@
+"""A small shop whose past campaigns doubled the sales of their products, for campaign-evaluation tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass
+from decimal import Decimal
+
+import numpy as np
+
+from customers.models import Campaign, Order, OrderLine
+from inventory.models import Category, Product
+from tests.factories import CampaignFactory, CategoryFactory
+
+START = dt.date(2024, 1, 1)
+DAYS = 280
+CUTOFF = START + dt.timedelta(days=DAYS - 1)
+WEEKLY = (1.0, 1.0, 1.0, 1.1, 1.2, 1.5, 0.8)
+LIFT = 2.0
+PROMOTED = 4
+OTHERS = 4
+# a week-long campaign on the Garden products every five weeks; the last one ends eight days before the cutoff
+PAST_CAMPAIGN_DAYS = tuple(range(20, DAYS - 14, 35))
+# the campaign on the other products that sold nothing extra (a true effect of zero)
+FLAT_CAMPAIGN_DAYS = (200, 206)
+
+
+def day(offset: int) -> dt.date:
+    return START + dt.timedelta(days=offset)
+
+
+@dataclass
+class CampaignShop:
+    garden: Category
+    promoted: list[Product]
+    others: list[Product]
+    past: list[Campaign]
+    flat: Campaign
+
+
+def make_campaign_shop(merchant, *, seed: int = 3, prefix: str = "CMP") -> CampaignShop:
+    """PROMOTED Garden products that sold LIFT times as much during the past campaigns (alternately on the products
+    and on the category), and OTHERS products that no campaign moved; price 10, unit cost 4."""
+    rng = np.random.default_rng(seed)
+    tz = zoneinfo.ZoneInfo(merchant.timezone)
+    garden = CategoryFactory(merchant=merchant, name=f"{prefix} Garden")
+    products = Product.objects.bulk_create(
+        Product(
+            merchant=merchant,
+            sku=f"{prefix}{index:02d}",
+            name=f"Item {index}",
+            category=garden if index < PROMOTED else None,
+            price=Decimal("10"),
+            unit_cost=Decimal("4"),
+        )
+        for index in range(PROMOTED + OTHERS)
+    )
+    promoted_days = np.zeros(DAYS, dtype=bool)
+    past = []
+    for number, first in enumerate(PAST_CAMPAIGN_DAYS):
+        promoted_days[first : first + 7] = True
+        campaign = CampaignFactory(
+            merchant=merchant,
+            external_id=f"{prefix}-PAST-{number}",
+            name=f"Past {number}",
+            starts_on=day(first),
+            ends_on=day(first + 6),
+            discount_pct=Decimal("25"),
+            cost=Decimal("50"),
+        )
+        if number % 2:
+            campaign.categories.add(garden)
+        else:
+            campaign.products.add(*products[:PROMOTED])
+        past.append(campaign)
+    flat = CampaignFactory(
+        merchant=merchant,
+        external_id=f"{prefix}-FLAT",
+        name="Spotlight",
+        starts_on=day(FLAT_CAMPAIGN_DAYS[0]),
+        ends_on=day(FLAT_CAMPAIGN_DAYS[1]),
+        discount_pct=Decimal("0"),
+        cost=Decimal("20"),
+    )
+    flat.products.add(*products[PROMOTED:])
+
+    rates = rng.uniform(3.0, 8.0, size=len(products))
+    orders, lines = [], []
+    for index, (product, rate) in enumerate(zip(products, rates, strict=True)):
+        for offset in range(DAYS):
+            lift = LIFT if index < PROMOTED and promoted_days[offset] else 1.0
+            units = int(rng.poisson(rate * WEEKLY[day(offset).weekday()] * lift))
+            if units == 0:
+                continue
+            placed_at = dt.datetime.combine(day(offset), dt.time(11), tzinfo=tz)
+            order = Order(merchant=merchant, external_id=f"{product.sku}-{offset}", placed_at=placed_at)
+            orders.append(order)
+            lines.append(
+                OrderLine(
+                    merchant=merchant,
+                    order=order,
+                    line_number=1,
+                    product=product,
+                    quantity=units,
+                    unit_price=Decimal("10"),
+                    placed_at=placed_at,
+                )
+            )
+    Order.objects.bulk_create(orders, batch_size=2000)
+    OrderLine.objects.bulk_create(lines, batch_size=2000)
+    return CampaignShop(garden=garden, promoted=products[:PROMOTED], others=products[PROMOTED:], past=past, flat=flat)
+
+
+def planned_campaign(merchant, shop: CampaignShop, *, lead_days: int = 8, length: int = 7, **fields) -> Campaign:
+    """A campaign on the Garden category that starts ``lead_days`` after the cutoff."""
+    campaign = CampaignFactory(
+        merchant=merchant,
+        name=fields.pop("name", "Summer sale"),
+        starts_on=CUTOFF + dt.timedelta(days=lead_days),
+        ends_on=CUTOFF + dt.timedelta(days=lead_days + length - 1),
+        discount_pct=fields.pop("discount_pct", Decimal("25")),
+        cost=fields.pop("cost", Decimal("100")),
+        **fields,
+    )
+    campaign.categories.add(shop.garden)
+    return campaign
