@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from ecomforecast import views
 
@@ -15,4 +15,5 @@ urlpatterns = [
     path("settings/api-keys/", views.ApiKeyListView.as_view(), name="api-keys"),
     path("settings/api-keys/<int:pk>/revoke/", views.ApiKeyRevokeView.as_view(), name="api-key-revoke"),
     path("vendor/plotly-<str:version>.min.js", views.plotly_bundle, name="plotly-bundle"),
+    path("campaigns/", include("forecasting.campaign_urls")),
 ]

@@ -13,6 +13,7 @@ SECTIONS = [
     ("dashboard", "Dashboard"),
     ("product-list", "Products"),
     ("customer-list", "Customers"),
+    ("campaigns", "Campaigns"),
     ("forecasts", "Forecasts"),
     ("imports", "Imports"),
 ]
