@@ -1,11 +1,12 @@
-"""Staff admin for customers, orders (with their lines), activity events and campaigns of every merchant."""
+"""Staff admin for customers, orders (with their lines), activity events, campaigns and their recipients of every
+merchant."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 from django.http import HttpRequest
 
-from customers.models import ActivityEvent, Campaign, Customer, Order, OrderLine
+from customers.models import ActivityEvent, Campaign, CampaignRecipient, Customer, Order, OrderLine
 from ecomforecast.admin import MerchantInlineParentAdmin, MerchantOwnedAdmin, MerchantOwnedInline
 
 
@@ -83,3 +84,14 @@ class CampaignAdmin(MerchantOwnedAdmin):
     search_fields = ("external_id", "name")
     autocomplete_fields = ("merchant", "products", "categories")
     date_hierarchy = "starts_on"
+
+
+@admin.register(CampaignRecipient)
+class CampaignRecipientAdmin(MerchantOwnedAdmin):
+    list_display = ("campaign", "customer", "group", "sent_on", "merchant")
+    list_filter = ("merchant", "group")
+    search_fields = ("campaign__external_id", "customer__external_id", "customer__email")
+    list_select_related = ("merchant", "campaign", "customer")
+    raw_id_fields = ("campaign", "customer")
+    autocomplete_fields = ("merchant",)
+    show_full_result_count = False

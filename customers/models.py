@@ -152,3 +152,30 @@ class Campaign(MerchantOwned):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CampaignRecipient(MerchantOwned):
+    """A customer's place in a campaign's audience: sent the campaign (treatment) or deliberately held out.
+
+    Random assignment between the groups is what lets targeting learn who buys *because* of a campaign.
+    """
+
+    class Group(models.TextChoices):
+        TREATMENT = "treatment", "Treatment (sent)"
+        HOLDOUT = "holdout", "Hold-out (not sent)"
+
+    # The (campaign, customer) unique index serves lookups by campaign.
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="recipients", db_index=False)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="campaign_recipients")
+    group = models.CharField(max_length=16, choices=Group.choices)
+    sent_on = models.DateField(help_text="the day the campaign went out (to the treatment group, for hold-outs)")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["campaign", "customer"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "customer"], name="campaignrecipient_unique_campaign_customer")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} in {self.campaign} ({self.group})"

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from forecasting.api.campaign_forecasts import CampaignPlanView, CampaignReadoutView
+from forecasting.api.campaign_targets import CampaignTargetsView
 from forecasting.api.customer_scores import CustomerScoresOfCustomerView, CustomerScoreViewSet
 from forecasting.api.model_artifacts import ModelArtifactViewSet
 from forecasting.api.views import ForecastRunViewSet, ForecastViewSet
@@ -18,6 +19,7 @@ extra_urlpatterns = [
     # Under the campaign's URL but served here, like the customer's scores below.
     path("campaigns/<int:campaign_pk>/forecast/", CampaignPlanView.as_view(), name="campaign-forecast"),
     path("campaigns/<int:campaign_pk>/readout/", CampaignReadoutView.as_view(), name="campaign-readout"),
+    path("campaigns/<int:campaign_pk>/targets/", CampaignTargetsView.as_view(), name="campaign-targets"),
     # Under the customer's URL but served here: the customers app cannot import forecasting.
     path(
         "customers/<int:customer_pk>/scores/",

@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models import Max
 from django.utils import timezone
 
-from customers.models import ActivityEvent, Campaign, Customer, Order
+from customers.models import ActivityEvent, Campaign, CampaignRecipient, Customer, Order
 from ecomforecast.models import ApiKey, ImportJob, Merchant
 from ecomforecast.services import api_key_create
 from forecasting.customer_selectors import customer_run_latest
@@ -165,6 +165,16 @@ def _reorder_line(merchant: Merchant, plan: ReorderPlan | None = None) -> Reorde
     )
 
 
+def _campaign_recipient(merchant: Merchant) -> CampaignRecipient:
+    return CampaignRecipient.objects.create(
+        merchant=merchant,
+        campaign=CampaignFactory(merchant=merchant),
+        customer=CustomerFactory(merchant=merchant),
+        group=CampaignRecipient.Group.TREATMENT,
+        sent_on=dt.date(2024, 3, 1),
+    )
+
+
 def customer_score_row(merchant: Merchant) -> CustomerScore:
     """A new customer's score in the merchant's latest succeeded run (the run the list shows by default)."""
     run = customer_run_latest(merchant=merchant) or CustomerForecastRun.objects.create(
@@ -232,6 +242,7 @@ BUILDERS: dict[type[models.Model], Callable[[Merchant], models.Model]] = {
     Order: _order,
     ActivityEvent: lambda merchant: ActivityEventFactory(merchant=merchant, product=ProductFactory(merchant=merchant)),
     Campaign: _campaign,
+    CampaignRecipient: _campaign_recipient,
     ForecastRun: _forecast_run,
     ForecastValue: _forecast_value,
     ReplenishmentSettings: lambda merchant: ReplenishmentSettings.objects.create(
