@@ -71,12 +71,7 @@ def campaign_with_links(*, merchant: Merchant, campaign_id: int) -> Campaign:
 def campaign_definition(campaign: Campaign) -> dict[str, object]:
     """What the evaluation depends on (and what a merchant sees it was made for); needs products/categories."""
     return {
-        "id": campaign.pk,
-        "external_id": campaign.external_id,
-        "name": campaign.name,
-        "starts_on": campaign.starts_on.isoformat(),
-        "ends_on": campaign.ends_on.isoformat(),
-        "discount_pct": float(campaign.discount_pct),
+        **io.campaign_reference(campaign),
         "cost": float(campaign.cost),
         "channel": campaign.channel,
         "products": sorted(product.pk for product in campaign.products.all()),
@@ -92,7 +87,7 @@ def campaign_product_ids(*, merchant: Merchant, campaign: Campaign) -> list[int]
             list(Product.objects.filter(merchant=merchant, category__isnull=False).values_list("pk", flat=True))
             + candidates
         )
-    covered = io._campaign_products(merchant=merchant, campaigns=[campaign], product_ids=candidates)
+    covered = io.campaign_products(merchant=merchant, campaigns=[campaign], product_ids=candidates)
     return sorted(covered[campaign.pk])
 
 

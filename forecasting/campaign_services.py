@@ -432,16 +432,8 @@ def _plan_write(
     forecast.lift_pct = _number(total.percent.mean)
     forecast.p_positive = float(np.mean(increments > 0))
     forecast.cost = campaign.cost
-    forecast.profit = _number(result.profit.mean) if result.profit else None
-    forecast.roi = _number(result.roi.mean) if result.roi else None
-    forecast.p_roi_positive = _number(result.p_roi_positive)
     forecast.stock_short_count = sum(line.shortfall > 0 for line in lines)
-    forecast.estimates = {
-        **_lift_estimates(total),
-        "profit": _estimate(result.profit),
-        "roi": _estimate(result.roi),
-        "roi_quantiles": {f"{q:g}": _number(value) for q, value in (result.roi_quantiles or {}).items()},
-    }
+    forecast.estimates = {**_lift_estimates(total), **_money_write(forecast, result)}
     forecast.daily = {
         "dates": _dates(panel.first_day, panel.horizon),
         "window": [window_start.isoformat(), campaign.ends_on.isoformat()],
@@ -488,6 +480,18 @@ def _reorder_apply(
     return _jsonable(summary)
 
 
+def _money_write(forecast: CampaignForecast, result: EngineForecast | CampaignReadout) -> dict[str, object]:
+    """Profit, ROI and P(ROI > 0) onto the row (plans and readouts alike); their estimates for ``estimates``."""
+    forecast.profit = _number(result.profit.mean) if result.profit else None
+    forecast.roi = _number(result.roi.mean) if result.roi else None
+    forecast.p_roi_positive = _number(result.p_roi_positive)
+    return {
+        "profit": _estimate(result.profit),
+        "roi": _estimate(result.roi),
+        "roi_quantiles": {f"{q:g}": _number(value) for q, value in (result.roi_quantiles or {}).items()},
+    }
+
+
 def _readout_write(
     forecast: CampaignForecast, panel: CampaignPanel, result: CampaignReadout, *, campaign_days: int
 ) -> None:
@@ -523,17 +527,9 @@ def _readout_write(
     forecast.lift_units = _number(total.units.mean)
     forecast.lift_pct = _number(total.percent.mean)
     forecast.p_positive = _number(total.p_positive)
-    forecast.profit = _number(result.profit.mean) if result.profit else None
-    forecast.roi = _number(result.roi.mean) if result.roi else None
-    forecast.p_roi_positive = _number(result.p_roi_positive)
     forecast.predicted_roi = _number(result.predicted_roi)
     forecast.control_ratio = _number(result.control_ratio)
-    forecast.estimates = {
-        **_readout_estimates(total),
-        "profit": _estimate(result.profit),
-        "roi": _estimate(result.roi),
-        "roi_quantiles": {f"{q:g}": _number(value) for q, value in (result.roi_quantiles or {}).items()},
-    }
+    forecast.estimates = {**_readout_estimates(total), **_money_write(forecast, result)}
     forecast.daily = {
         "dates": _dates(panel.first_day, panel.horizon),
         "window": [panel.first_day.isoformat(), (panel.first_day + dt.timedelta(days=campaign_days - 1)).isoformat()],

@@ -175,7 +175,7 @@ def campaign_covariates(
             Prefetch("categories", queryset=Category.objects.only("pk")),
         )
     )
-    covered = _campaign_products(merchant=merchant, campaigns=campaigns, product_ids=product_ids)
+    covered = campaign_products(merchant=merchant, campaigns=campaigns, product_ids=product_ids)
     if not any(covered.values()):
         return None
 
@@ -199,7 +199,7 @@ def campaign_covariates(
             days[lower:upper, 0] = 1.0
             days[lower:upper, 1] = np.maximum(days[lower:upper, 1], float(campaign.discount_pct) / 100.0)
             if campaign.ends_on.toordinal() >= first_future:
-                planned.setdefault(product_id, []).append(_campaign_reference(campaign))
+                planned.setdefault(product_id, []).append(campaign_reference(campaign))
         split = first_future - first
         history[product_id] = days[:split]
         future[product_id] = days[split:]
@@ -210,7 +210,7 @@ def campaign_covariates(
     )
 
 
-def _campaign_products(*, merchant: Merchant, campaigns: list[Campaign], product_ids: list[int]) -> dict[int, set[int]]:
+def campaign_products(*, merchant: Merchant, campaigns: list[Campaign], product_ids: list[int]) -> dict[int, set[int]]:
     """Campaign id -> the products among product_ids it covers, directly or through a category or its subtree."""
     covered = {campaign.pk: {product.pk for product in campaign.products.all()} for campaign in campaigns}
     by_category = {campaign.pk: {category.pk for category in campaign.categories.all()} for campaign in campaigns}
@@ -229,7 +229,7 @@ def _campaign_products(*, merchant: Merchant, campaigns: list[Campaign], product
     return covered
 
 
-def _campaign_reference(campaign: Campaign) -> dict[str, object]:
+def campaign_reference(campaign: Campaign) -> dict[str, object]:
     return {
         "id": campaign.pk,
         "external_id": campaign.external_id,

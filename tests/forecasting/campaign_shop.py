@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy as np
 
-from customers.models import Campaign, Order, OrderLine
+from customers.models import Campaign
 from inventory.models import Category, Product
 from tests.factories import CampaignFactory, CategoryFactory
+from tests.forecasting.shop import write_daily_orders
 
 START = dt.date(2024, 1, 1)
 DAYS = 280
@@ -43,7 +43,6 @@ def make_campaign_shop(merchant, *, seed: int = 3, prefix: str = "CMP") -> Campa
     """PROMOTED Garden products that sold LIFT times as much during the past campaigns (alternately on the products
     and on the category), and OTHERS products that no campaign moved; price 10, unit cost 4."""
     rng = np.random.default_rng(seed)
-    tz = zoneinfo.ZoneInfo(merchant.timezone)
     garden = CategoryFactory(merchant=merchant, name=f"{prefix} Garden")
     products = Product.objects.bulk_create(
         Product(
@@ -86,29 +85,13 @@ def make_campaign_shop(merchant, *, seed: int = 3, prefix: str = "CMP") -> Campa
     flat.products.add(*products[PROMOTED:])
 
     rates = rng.uniform(3.0, 8.0, size=len(products))
-    orders, lines = [], []
-    for index, (product, rate) in enumerate(zip(products, rates, strict=True)):
-        for offset in range(DAYS):
-            lift = LIFT if index < PROMOTED and promoted_days[offset] else 1.0
-            units = int(rng.poisson(rate * WEEKLY[day(offset).weekday()] * lift))
-            if units == 0:
-                continue
-            placed_at = dt.datetime.combine(day(offset), dt.time(11), tzinfo=tz)
-            order = Order(merchant=merchant, external_id=f"{product.sku}-{offset}", placed_at=placed_at)
-            orders.append(order)
-            lines.append(
-                OrderLine(
-                    merchant=merchant,
-                    order=order,
-                    line_number=1,
-                    product=product,
-                    quantity=units,
-                    unit_price=Decimal("10"),
-                    placed_at=placed_at,
-                )
-            )
-    Order.objects.bulk_create(orders, batch_size=2000)
-    OrderLine.objects.bulk_create(lines, batch_size=2000)
+    sales = [
+        (product, offset, day(offset), int(rng.poisson(rate * WEEKLY[day(offset).weekday()] * lift)))
+        for index, (product, rate) in enumerate(zip(products, rates, strict=True))
+        for offset in range(DAYS)
+        for lift in [LIFT if index < PROMOTED and promoted_days[offset] else 1.0]
+    ]
+    write_daily_orders(merchant=merchant, sales=sales, unit_price=Decimal("10"), hour=11)
     return CampaignShop(garden=garden, promoted=products[:PROMOTED], others=products[PROMOTED:], past=past, flat=flat)
 
 

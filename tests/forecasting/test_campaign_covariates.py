@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from decimal import Decimal
 
 import numpy as np
 import pytest
 
-from customers.models import Campaign, Order, OrderLine
+from customers.models import Campaign
 from forecasting import io, services
 from forecasting.engine.auto import AutoForecaster
 from forecasting.models import ForecastResult, ForecastValue
 from inventory.models import Product
 from tests.factories import CampaignFactory, CategoryFactory, ProductFactory
+from tests.forecasting.shop import write_daily_orders
 
 START = dt.date(2024, 1, 1)
 DAYS = 280
@@ -160,7 +160,6 @@ def _write_shop(merchant, *, rng: np.random.Generator) -> tuple[list[Product], n
     """Twelve SKUs with Poisson sales around their own rate and a weekly profile; the first six (category Garden)
     sell LIFT times as much during the past campaigns (alternately on the SKUs and on the category). Returns the
     products and their true base daily rate (mean over a week)."""
-    tz = zoneinfo.ZoneInfo(merchant.timezone)
     garden = CategoryFactory(merchant=merchant, name="Garden")
     products = Product.objects.bulk_create(
         Product(merchant=merchant, sku=f"CMP{index:02d}", category=garden if index < 6 else None, price=Decimal("5"))
@@ -181,30 +180,13 @@ def _write_shop(merchant, *, rng: np.random.Generator) -> tuple[list[Product], n
             campaign.categories.add(garden)
         else:
             campaign.products.add(*products[:6])
-    orders, lines = [], []
-    for index, (product, rate) in enumerate(zip(products, rates, strict=True)):
-        for offset in range(DAYS):
-            day = _day(offset)
-            lift = LIFT if index < 6 and promoted[offset] else 1.0
-            units = int(rng.poisson(rate * WEEKLY[day.weekday()] * lift))
-            if units == 0:
-                continue
-            placed_at = dt.datetime.combine(day, dt.time(11), tzinfo=tz)
-            order = Order(merchant=merchant, external_id=f"{product.sku}-{offset}", placed_at=placed_at)
-            orders.append(order)
-            lines.append(
-                OrderLine(
-                    merchant=merchant,
-                    order=order,
-                    line_number=1,
-                    product=product,
-                    quantity=units,
-                    unit_price=Decimal("5"),
-                    placed_at=placed_at,
-                )
-            )
-    Order.objects.bulk_create(orders, batch_size=2000)
-    OrderLine.objects.bulk_create(lines, batch_size=2000)
+    sales = [
+        (product, offset, _day(offset), int(rng.poisson(rate * WEEKLY[_day(offset).weekday()] * lift)))
+        for index, (product, rate) in enumerate(zip(products, rates, strict=True))
+        for offset in range(DAYS)
+        for lift in [LIFT if index < 6 and promoted[offset] else 1.0]
+    ]
+    write_daily_orders(merchant=merchant, sales=sales, unit_price=Decimal("5"), hour=11)
     return products, rates * np.mean(WEEKLY)
 
 
