@@ -36,10 +36,14 @@ from forecasting.bench.peer import (
 )
 from forecasting.bench.report import build_report, side_by_side
 from forecasting.engine.auto import AutoForecaster, demand_classes
-from forecasting.engine.backtest import PanelForecaster, cutoff_positions, dense_panel, rolling_origin
-from forecasting.engine.base import Forecast
+from forecasting.engine.backtest import (
+    PanelForecaster,
+    RegistryForecaster,
+    cutoff_positions,
+    dense_panel,
+    rolling_origin,
+)
 from forecasting.engine.neural import NEURAL_MODEL_NAMES
-from forecasting.engine.panel import forecast_panel
 
 SEASON_LENGTHS = {"D": 7, "W": 52, "M": 12, "Q": 4, "H": 24}
 
@@ -56,36 +60,22 @@ def read_panel(path: Path, covariates: Sequence[str]) -> pd.DataFrame:
     return frame.sort_values(["unique_id", "ds"], ignore_index=True)
 
 
-def registry_forecaster(name: str, *, season_length: int, threads: int, seed: int) -> PanelForecaster:
-    def forecast(
-        series: list[np.ndarray],
-        horizon: int,
-        quantiles: tuple[float, ...],
-        X: list[np.ndarray] | None = None,
-        X_future: list[np.ndarray] | None = None,
-    ) -> list[Forecast]:
-        return forecast_panel(
-            name,
-            series,
-            horizon,
-            quantiles=quantiles,
-            season_length=season_length,
-            X=X,
-            X_future=X_future,
-            n_paths=0,
-            seed=seed,
-            threads=threads,
-        )
-
-    return forecast
-
-
 def series_classes(panel: pd.DataFrame, *, freq: str, horizon: int, windows: int, step: int) -> dict[str, str]:
     """Demand class of each series from its history up to the first cutoff (what a forecaster could know)."""
     dense = dense_panel(panel, freq=freq)
     first_cutoff = cutoff_positions(len(dense.dates), horizon=horizon, n_windows=windows, step=step)[0]
     history = [dense.values[row, dense.starts[row] : first_cutoff + 1] for row in range(len(dense.ids))]
     return dict(zip(dense.ids.tolist(), demand_classes(history), strict=True))
+
+
+def refit_setting(text: str) -> bool | int:
+    """true, false or a positive number of windows (statsforecast's refit)."""
+    lowered = text.strip().lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered.isdigit() and int(lowered) > 0:
+        return int(lowered)
+    raise argparse.ArgumentTypeError(f"expected true, false or a positive number of windows, not {text!r}")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -126,6 +116,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--neural-refit",
         action="store_true",
         help="train neural models at every cutoff (default: once, at the first cutoff, then reuse the weights)",
+    )
+    parser.add_argument(
+        "--refit",
+        type=refit_setting,
+        default=True,
+        help="registry models: true re-estimates at every cutoff, false only at the first (later cutoffs keep the "
+        "parameters and run the filter over the new days), N every N windows; auto re-selects and refits at every "
+        "cutoff whatever this says",
     )
     parser.add_argument("--output", required=True, type=Path)
     parser.add_argument("--report", required=True, type=Path)
@@ -180,8 +178,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif name in NEURAL_MODEL_NAMES:
             forecasters[name] = NeuralBenchForecaster(name, settings=neural_settings(name), refit=args.neural_refit)
         else:
-            forecasters[name] = registry_forecaster(
-                name, season_length=season_length, threads=args.threads, seed=args.seed
+            forecasters[name] = RegistryForecaster(
+                name, season_length=season_length, n_paths=0, seed=args.seed, threads=args.threads
             )
 
     common = {
@@ -193,7 +191,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     with tqdm(total=len(forecasters) * args.windows, desc="ours", unit="window", file=sys.stderr) as bar:
         ours = rolling_origin(
-            panel, forecasters, covariates=covariates, progress=lambda _name, _count: bar.update(1), **common
+            panel,
+            forecasters,
+            covariates=covariates,
+            refit=args.refit,
+            progress=lambda _name, _count: bar.update(1),
+            **common,
         )
     tables = [ours.table]
     seconds = dict(ours.seconds)
@@ -286,6 +289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "covariates": list(covariates),
             "threads": args.threads,
             "seed": args.seed,
+            "refit": args.refit,
             "neural_refit": args.neural_refit,
             "auto_params": json.loads(args.auto_params),
             "series": int(panel["unique_id"].nunique()),

@@ -9,6 +9,9 @@ make_model(name, *, season_length=7, **params) returns an unfitted LocalModel. E
 - predict(h, X_future=None, quantiles=(0.1, 0.5, 0.9)) -> Forecast: mean (h,) = point forecast clipped at 0,
   quantiles (q, h) ascending in q and non-negative, paths (n_paths, h) drawn from the model's law and clipped
   at 0 (None when n_paths == 0), info with the fitted parameters (alpha, beta, phi, orders, aicc, ...).
+- apply(y, X=None) -> a copy of the fitted model run over y, the same series observed for longer, with every
+  estimated parameter kept and only the state brought up to date (rolling-origin backtests with refit=False);
+  the vectorised models do it for a whole panel with apply_panel(state, panel).
 
 Models (extra keyword parameters in brackets):
 naive, seasonal_naive, historic_average, moving_average [window=28], ses (optimised alpha),

@@ -97,3 +97,18 @@ def test_it_skips_series_without_history_before_a_cutoff():
     run = rolling_origin(data, {"last": last_value_forecaster}, horizon=5, n_windows=3, step=4)
     windows_of_b = run.table[run.table["unique_id"] == "b"]["cutoff"].nunique()
     assert windows_of_b == 1
+
+
+def test_it_passes_series_ids_and_the_refit_rule_to_forecasters_that_take_them():
+    calls = []
+
+    def recording(series, horizon, quantiles, X=None, X_future=None, *, ids, refit):
+        calls.append((list(ids), refit))
+        return last_value_forecaster(series, horizon, quantiles)
+
+    recording.takes_refit = True
+    plain = rolling_origin(panel(), {"last": last_value_forecaster}, horizon=5, n_windows=3, step=4, refit=False)
+    run = rolling_origin(panel(), {"last": recording}, horizon=5, n_windows=3, step=4, refit=2)
+    assert calls == [(["a", "b"], True), (["a", "b"], False), (["a", "b"], True)]
+    # a forecaster that does not take the rule is called as before
+    pd.testing.assert_frame_equal(plain.table, run.table)

@@ -8,13 +8,18 @@ common.impute_missing).
 Law: GaussianLaw with the model's MA(inf) weights psi (AR, seasonal AR and differencing polynomials multiplied
 together, divided into the MA polynomial), sigma^2 the innovation variance; identical to the Kalman forecast
 variance of the fitted model.
+
+Applied to a longer series (apply), the model keeps its orders, coefficients and sigma^2 and runs the Kalman
+filter over the series (statsforecast's forward_arima, the R package's Arima(y, model=fit)).
 """
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
+from statsforecast.arima import forward_arima
 from statsforecast.models import AutoARIMA
 
 from forecasting.engine.models.common import StatisticalModel, impute_missing
@@ -52,6 +57,18 @@ class AutoArima(StatisticalModel):
         self.has_exogenous_ = X is not None
         self.estimator_ = AutoARIMA(season_length=season_length, seasonal=self.seasonal).fit(values, X=X)
         self.fitted_ = self.estimator_.model_
+
+    def _apply(self, y: np.ndarray, X: np.ndarray | None) -> None:
+        values = impute_missing(y, self.season_length)
+        if self.has_exogenous_ != (X is not None):
+            raise ValueError(f"{self.name} was fitted {'with' if self.has_exogenous_ else 'without'} regressors")
+        forwarded = forward_arima(self.fitted_, y=values, xreg=X, method=self.estimator_.method)
+        forwarded["sigma2"] = self.fitted_["sigma2"]
+        # forward_arima reports period 1 for a seasonal search that chose no seasonal terms; the orders are kept
+        forwarded["arma"] = self.fitted_["arma"]
+        self.fitted_ = forwarded
+        self.estimator_ = copy.copy(self.estimator_)
+        self.estimator_.model_ = forwarded
 
     def _law(self, h: int, X_future: np.ndarray | None) -> GaussianLaw:
         future = None

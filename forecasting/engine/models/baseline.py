@@ -4,6 +4,8 @@ Laws (GaussianLaw, sigma = RMS of the in-sample one-step errors of the method):
 - naive: random walk, psi = 1 at every lag (spread grows as sqrt(k)).
 - seasonal naive: seasonal random walk, psi = 1 at lags that are multiples of the season.
 - historic average and moving average: i.i.d. errors around a flat forecast.
+
+None of them estimates a parameter, so applying a fitted one to a longer series (apply, apply_panel) re-runs it.
 """
 
 from __future__ import annotations

@@ -6,9 +6,15 @@ are clipped to 0, leading NaN (days before the product existed) are dropped.
 
 A model that cannot fit a series (too short, all missing, numerical failure) or whose forecast is not finite
 falls back to the seasonal naive forecast; Forecast.info then holds "fallback" and "error".
+
+Kept parameters (rolling-origin backtests with refit=False, statsforecast's ``forward``): a fitted model's
+apply(y) returns a copy that keeps every estimated parameter and only runs the model's filter over y, the same
+series observed for longer; the panel models do the same for a whole panel with apply_panel(state, panel).
 """
 
 from __future__ import annotations
+
+import copy
 
 import numpy as np
 
@@ -89,8 +95,10 @@ def impute_missing(values: np.ndarray, season_length: int) -> np.ndarray:
 class StatisticalModel(LocalModel):
     """Base of the registry's models: cleaning, recorded fallback, and conversion of the law into a Forecast.
 
-    Subclasses implement _fit(y, X) on the cleaned series (non-empty, may contain NaN) and _law(h, X_future)
-    returning a one-series law (see forecasting.engine.models.laws).
+    Subclasses implement _fit(y, X) on the cleaned series (non-empty, may contain NaN), _law(h, X_future)
+    returning a one-series law (see forecasting.engine.models.laws), and _apply(y, X): bring the fitted state up
+    to date on a longer series with every estimated parameter (the ``_`` attributes: smoothing weights,
+    component choice, orders, coefficients, residual scale) kept as it is.
     """
 
     name = ""
@@ -120,6 +128,32 @@ class StatisticalModel(LocalModel):
         except Exception as error:  # a model failing on one series must degrade to the recorded fallback
             self._use_fallback(f"{type(error).__name__}: {error}")
         return self
+
+    def apply(self, y: np.ndarray, X: np.ndarray | None = None) -> StatisticalModel:
+        """A copy of this fitted model run over y (the same series, observed for longer) without re-estimation.
+
+        The parameters estimated by fit are kept; only the state the forecast starts from (levels, seasonal
+        states, ARIMA filter state, last values) is recomputed from y. A model that has no estimated parameters
+        to keep (it fell back) is fitted afresh on y; this model is left unchanged.
+        """
+        if self.fallback_ is not None:
+            return copy.copy(self).fit(y, X)
+        applied = copy.copy(self)
+        raw = np.asarray(y, dtype=np.float64).reshape(-1)
+        applied.y_ = clean_series(raw)
+        exog = None
+        if X is not None:
+            exog = np.asarray(X, dtype=np.float64).reshape(len(raw), -1)[len(raw) - len(applied.y_) :]
+        observed = int(np.sum(~np.isnan(applied.y_)))
+        if observed < self.min_observations:
+            applied._use_fallback(f"{observed} observations, {self.name} needs {self.min_observations}")
+            return applied
+        try:
+            with np.errstate(all="ignore"):
+                applied._apply(applied.y_, exog)
+        except Exception as error:  # same rule as in fit: record and fall back
+            applied._use_fallback(f"{type(error).__name__}: {error}")
+        return applied
 
     def predict(
         self, h: int, X_future: np.ndarray | None = None, quantiles: tuple[float, ...] = DEFAULT_QUANTILES
@@ -156,6 +190,9 @@ class StatisticalModel(LocalModel):
     def _fit(self, y: np.ndarray, X: np.ndarray | None) -> None:
         raise NotImplementedError
 
+    def _apply(self, y: np.ndarray, X: np.ndarray | None) -> None:
+        raise NotImplementedError
+
     def _law(self, h: int, X_future: np.ndarray | None) -> Law:
         raise NotImplementedError
 
@@ -166,10 +203,22 @@ class PanelModel(StatisticalModel):
     fit_panel(panel) returns the fitted state as a dict of arrays with one row per series; law_panel(state, h)
     returns the law of all series. The one-series model runs the same kernels on a one-row panel, so the
     vectorised panel forecast equals the series-by-series loop.
+
+    ``parameters`` names the state arrays that fit_panel estimates; apply_panel(state, panel) reads only those
+    from ``state`` (rows aligned with ``panel``) and returns the state of ``panel`` with them kept.
     """
+
+    parameters: tuple[str, ...] = ()
 
     def fit_panel(self, panel: np.ndarray) -> dict[str, np.ndarray]:
         raise NotImplementedError
+
+    def apply_panel(self, state: dict[str, np.ndarray], panel: np.ndarray) -> dict[str, np.ndarray]:
+        """The state of `panel` with the parameters of `state` kept; this base version serves models that
+        estimate nothing (their fit is a pure function of the data)."""
+        if self.parameters:
+            raise NotImplementedError(f"{self.name} estimates {', '.join(self.parameters)}; it must keep them")
+        return self.fit_panel(panel)
 
     def law_panel(self, state: dict[str, np.ndarray], h: int) -> Law:
         raise NotImplementedError
@@ -177,8 +226,28 @@ class PanelModel(StatisticalModel):
     def _fit(self, y: np.ndarray, X: np.ndarray | None) -> None:
         self.state_ = self.fit_panel(to_panel([y]))
 
+    def _apply(self, y: np.ndarray, X: np.ndarray | None) -> None:
+        self.state_ = self.apply_panel(self.state_, to_panel([y]))
+
     def _law(self, h: int, X_future: np.ndarray | None) -> Law:
         return self.law_panel(self.state_, h)
+
+
+def stack_parameters(rows: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Per-series parameter rows (scalars or 1-D arrays) stacked into state arrays; 1-D rows of different lengths
+    are padded on the right with NaN."""
+    stacked = {}
+    for key in rows[0] if rows else ():
+        values = [np.atleast_1d(np.asarray(row[key], dtype=np.float64)) for row in rows]
+        if np.ndim(rows[0][key]) == 0:
+            stacked[key] = np.concatenate(values)
+            continue
+        width = max(len(value) for value in values)
+        matrix = np.full((len(values), width), np.nan)
+        for index, value in enumerate(values):
+            matrix[index, : len(value)] = value
+        stacked[key] = matrix
+    return stacked
 
 
 def state_infos(state: dict[str, np.ndarray], keys: tuple[str, ...]) -> list[dict]:

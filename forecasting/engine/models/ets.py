@@ -10,13 +10,19 @@ Laws:
   psi_j = alpha + beta * (phi + ... + phi^j) + gamma * [j % m == 0] (Hyndman et al. 2008, class 1).
 - anything multiplicative: PathLaw, paths simulated from the fitted state-space equations (innovations
   N(0, sigma^2); relative for multiplicative errors), starting from the final fitted state.
+
+Applied to a longer series (apply), the model keeps its components, smoothing weights, initial states and
+sigma^2 and re-runs the state equations over the series (statsforecast's forward_ets, the R package's
+ets(y, model=fit)).
 """
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
+from statsforecast.ets import forward_ets
 from statsforecast.models import AutoETS
 
 from forecasting.engine.models.common import StatisticalModel, impute_missing
@@ -152,6 +158,17 @@ class AutoEts(StatisticalModel):
         estimator = AutoETS(season_length=self.season_length, model=self.spec, damped=self.damped)
         self.estimator_ = estimator.fit(values + self.offset_)
         self.fitted_ = self.estimator_.model_
+
+    def _apply(self, y: np.ndarray, X: np.ndarray | None) -> None:
+        if self.constant_ is not None:
+            # a constant series gave no parameters to keep
+            self._fit(y, X)
+            return
+        values = impute_missing(y, self.season_length)
+        forwarded = forward_ets(self.fitted_, values + self.offset_)
+        self.fitted_ = {**self.fitted_, **forwarded, "sigma2": self.fitted_["sigma2"]}
+        self.estimator_ = copy.copy(self.estimator_)
+        self.estimator_.model_ = self.fitted_
 
     def _law(self, h: int, X_future: np.ndarray | None) -> Law:
         if self.constant_ is not None:

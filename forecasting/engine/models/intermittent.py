@@ -12,6 +12,10 @@ Missing days are dropped before the demand events are read (a censored day is ne
 Law (CountLaw, a documented bootstrap): each future day has demand with probability 1/p (croston, sba), the
 smoothed probability (tsb) or the observed share of days with demand (adida, imapa); a day's size is drawn from
 the series' observed non-zero sizes rescaled so that the law's mean equals the point forecast.
+
+Kept parameters (apply_panel): croston, sba and tsb estimate nothing (their alphas are hyper-parameters), so they
+re-run; adida keeps its aggregation level and alpha, imapa its aggregation level and the alpha of every bucket
+length; the smoothed levels, the share of days with demand and the observed sizes follow the data.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import numpy as np
 
 from forecasting.engine.models.common import PanelModel, right_align, state_infos
 from forecasting.engine.models.laws import CountLaw
-from forecasting.engine.models.smoothing import optimise_alpha, smooth_fixed
+from forecasting.engine.models.smoothing import optimise_alpha, smooth, smooth_fixed
 
 
 def demand_events(panel: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -133,10 +137,15 @@ def bucket_sums(aligned: np.ndarray, length: int) -> np.ndarray:
     return np.where(complete, sums[:, ends] - sums[:, starts], np.nan)
 
 
-def aggregated_ses_rate(aligned: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per-day rate (n,) and alpha (n,) of optimised SES on buckets of `length` days."""
+def aggregated_ses_rate(
+    aligned: np.ndarray, length: int, alpha: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-day rate (n,) and alpha (n,) of SES on buckets of `length` days, alpha optimised unless given."""
     buckets = bucket_sums(aligned, length)
-    alpha, level, _ = optimise_alpha(buckets, bounds=AGGREGATE_ALPHA_BOUNDS)
+    if alpha is None:
+        alpha, level, _ = optimise_alpha(buckets, bounds=AGGREGATE_ALPHA_BOUNDS)
+    else:
+        level = smooth(buckets, alpha[:, None])[0][:, 0]
     has_bucket = ~np.isnan(buckets).all(axis=1)
     fallback = np.nanmean(np.where(np.isnan(aligned).all(axis=1, keepdims=True), 0.0, aligned), axis=1)
     return np.where(has_bucket, level / length, fallback), alpha
@@ -145,19 +154,33 @@ def aggregated_ses_rate(aligned: np.ndarray, length: int) -> tuple[np.ndarray, n
 class ADIDA(PanelModel):
     name = "adida"
     average_levels = False
+    parameters = ("aggregation_level", "alpha")
 
     def fit_panel(self, panel: np.ndarray) -> dict[str, np.ndarray]:
         aligned, sizes, intervals = demand_events(panel)
         mean_interval = np.nanmean(np.where(np.isnan(intervals).all(axis=1, keepdims=True), 1.0, intervals), axis=1)
         aggregation = np.maximum(np.round(mean_interval), 1).astype(np.int64)
-        alpha = np.full(len(panel), np.nan)
+        return self._state(aligned, sizes, aggregation, None)
+
+    def apply_panel(self, state: dict[str, np.ndarray], panel: np.ndarray) -> dict[str, np.ndarray]:
+        aligned, sizes, _ = demand_events(panel)
+        return self._state(aligned, sizes, state["aggregation_level"].astype(np.int64), state)
+
+    def _state(
+        self, aligned: np.ndarray, sizes: np.ndarray, aggregation: np.ndarray, kept: dict[str, np.ndarray] | None
+    ) -> dict[str, np.ndarray]:
+        """The fitted state from the demand events, with alphas optimised or, from `kept`, given."""
         if self.average_levels:
-            rate = self._imapa_rates(aligned, aggregation)
+            rate, alphas = self._imapa_rates(aligned, aggregation, None if kept is None else kept["level_alphas"])
+            fitted = {"level_alphas": alphas}
         else:
-            rate = np.zeros(len(panel))
+            rate = np.zeros(len(aligned))
+            alpha = np.full(len(aligned), np.nan)
             for length in np.unique(aggregation):
                 members = np.flatnonzero(aggregation == length)
-                rate[members], alpha[members] = aggregated_ses_rate(aligned[members], int(length))
+                given = None if kept is None else kept["alpha"][members]
+                rate[members], alpha[members] = aggregated_ses_rate(aligned[members], int(length), given)
+            fitted = {"alpha": alpha}
         observed = np.sum(~np.isnan(aligned), axis=1)
         has_demand = np.sum(aligned > 0, axis=1)
         probability = np.where(observed > 0, has_demand / np.maximum(observed, 1), 0.0)
@@ -165,18 +188,24 @@ class ADIDA(PanelModel):
         return {
             "rate": rate,
             "aggregation_level": aggregation.astype(np.float64),
-            "alpha": alpha,
+            **fitted,
             "probability": probability,
             "sizes": sizes,
         }
 
-    def _imapa_rates(self, aligned: np.ndarray, aggregation: np.ndarray) -> np.ndarray:
+    def _imapa_rates(
+        self, aligned: np.ndarray, aggregation: np.ndarray, kept_alphas: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Mean per-day rate (n,) over bucket lengths 1..aggregation, and the alpha of each length (n, max length)."""
+        longest = int(aggregation.max(initial=1))
         total = np.zeros(len(aligned))
-        for length in range(1, int(aggregation.max(initial=1)) + 1):
+        alphas = np.full((len(aligned), longest), np.nan)
+        for length in range(1, longest + 1):
             members = np.flatnonzero(aggregation >= length)
-            level_rate, _ = aggregated_ses_rate(aligned[members], length)
+            given = None if kept_alphas is None else kept_alphas[members, length - 1]
+            level_rate, alphas[members, length - 1] = aggregated_ses_rate(aligned[members], length, given)
             total[members] += level_rate
-        return total / aggregation
+        return total / aggregation, alphas
 
     def law_panel(self, state: dict[str, np.ndarray], h: int) -> CountLaw:
         keys = ("rate", "aggregation_level") if self.average_levels else ("rate", "aggregation_level", "alpha")
@@ -191,3 +220,4 @@ class ADIDA(PanelModel):
 class IMAPA(ADIDA):
     name = "imapa"
     average_levels = True
+    parameters = ("aggregation_level", "level_alphas")

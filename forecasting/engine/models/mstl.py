@@ -5,9 +5,14 @@ last cycle.
 
 Law: the ETS law of the deseasonalised series shifted by the repeated seasonal components (the seasonal
 forecast is treated as known).
+
+Applied to a longer series (apply), the model keeps its season lengths and the ETS parameters of the
+deseasonalised series; the decomposition (a filter with fixed settings, nothing estimated) is re-run.
 """
 
 from __future__ import annotations
+
+import copy
 
 import numpy as np
 from statsforecast.mstl import mstl
@@ -68,6 +73,14 @@ class MstlForecaster(StatisticalModel):
         self.trend_model_ = AutoEts(spec="ZZN", season_length=1, n_paths=self.n_paths, seed=self.seed)
         self.trend_model_.y_ = self.y_
         self.trend_model_._fit(values - seasonal_total, None)
+
+    def _apply(self, y: np.ndarray, X: np.ndarray | None) -> None:
+        values = impute_missing(y, self.season_length)
+        self.components_ = decompose_series(values, self.periods_)
+        seasonal_total = sum(self.components_[f"seasonal{period}"] for period in self.periods_)
+        self.trend_model_ = copy.copy(self.trend_model_)
+        self.trend_model_.y_ = self.y_
+        self.trend_model_._apply(values - seasonal_total, None)
 
     def _law(self, h: int, X_future: np.ndarray | None) -> Law:
         seasonal_future = np.zeros(h)

@@ -3,6 +3,7 @@
 Missing days are skipped (the level is carried over them). The level starts at the first observation; alpha
 minimises the in-sample sum of squared one-step errors, found by a coarse grid over (0, 1) refined around the
 best point (resolution about 0.003), for all series at once. Law: ETS(A,N,N), psi = (1, alpha, alpha, ...).
+Applied with kept parameters, alpha and sigma stay and only the level is smoothed again.
 """
 
 from __future__ import annotations
@@ -65,6 +66,14 @@ def optimise_alpha(
 
 class SimpleExponentialSmoothing(PanelModel):
     name = "ses"
+    parameters = ("alpha", "sigma")
+
+    def apply_panel(self, state: dict[str, np.ndarray], panel: np.ndarray) -> dict[str, np.ndarray]:
+        aligned = right_align(panel)
+        level, _ = smooth(aligned, state["alpha"][:, None])
+        count = np.sum(~np.isnan(aligned), axis=1)
+        level = np.where(count > 0, level[:, 0], 0.0)
+        return {"alpha": state["alpha"].copy(), "level": level, "sigma": state["sigma"].copy()}
 
     def fit_panel(self, panel: np.ndarray) -> dict[str, np.ndarray]:
         aligned = right_align(panel)
