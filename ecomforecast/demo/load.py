@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Sum
 
+from customers.models import Campaign, OrderLine
 from ecomforecast.demo.shop import DemoShop
 from ecomforecast.importing import ImportReport, run_import
+from forecasting.campaign_planner_services import campaign_save
+from forecasting.io import last_sale_day
+from inventory.models import Product
 
 # (import kind, generic format, DemoShop attribute) in dependency order: products need suppliers, stock and
 # purchase orders need products, orders and activity need products (and campaigns reference them).
@@ -83,3 +90,41 @@ def describe_reports(reports: dict[str, ImportReport]) -> list[str]:
         f"unchanged {r.rows_unchanged:>8}  skipped {r.rows_skipped:>6}"
         for kind, r in reports.items()
     ]
+
+
+PLANNED_CAMPAIGN_ID = "demo-planned"
+
+
+def plan_demo_campaign(*, merchant, lead_days: int = 10, length_days: int = 7, products: int = 4):
+    """A campaign the demo merchant is planning (the generated shop's campaigns are all in the past): 20 % off its
+    best sellers of the last 90 days, starting ``lead_days`` after the last sale, so that the pipeline forecasts
+    it and the planner shows a plan. None when the shop has no sales; the existing one when it is already there."""
+    existing = Campaign.objects.filter(merchant=merchant, external_id=PLANNED_CAMPAIGN_ID).first()
+    if existing is not None:
+        return existing
+    last_day = last_sale_day(merchant=merchant)
+    if last_day is None:
+        return None
+    best = (
+        OrderLine.objects.filter(
+            merchant=merchant, kind=OrderLine.Kind.SALE, placed_at__date__gt=last_day - dt.timedelta(days=90)
+        )
+        .values("product")
+        .annotate(units=Sum("quantity"))
+        .order_by("-units", "product")[:products]
+    )
+    chosen = list(Product.objects.filter(merchant=merchant, pk__in=[row["product"] for row in best]))
+    starts_on = last_day + dt.timedelta(days=lead_days)
+    return campaign_save(
+        merchant=merchant,
+        campaign=None,
+        name="Planned: best sellers 20% off",
+        external_id=PLANNED_CAMPAIGN_ID,
+        starts_on=starts_on,
+        ends_on=starts_on + dt.timedelta(days=length_days - 1),
+        discount_pct=Decimal("20"),
+        channel="email",
+        cost=Decimal("150"),
+        products=chosen,
+        categories=[],
+    )

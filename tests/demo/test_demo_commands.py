@@ -11,7 +11,7 @@ import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 
-from customers.models import ActivityEvent, Customer, Order, OrderLine
+from customers.models import ActivityEvent, Campaign, Customer, Order, OrderLine
 from ecomforecast.models import Membership, Merchant
 from inventory.models import Product, StockLevel
 
@@ -107,6 +107,13 @@ def test_it_sets_up_the_demo_merchant_and_user_once(pipeline_calls):
     assert "'demo-password'" in output
     assert pipeline_calls == [merchant]
     assert "sales forecast: done" in output
+    # a campaign being planned, so that the pipeline forecasts one and the planner shows it
+    planned = Campaign.objects.get(merchant=merchant, external_id="demo-planned")
+    last_sale = OrderLine.objects.filter(merchant=merchant).latest("placed_at").placed_at.date()
+    assert planned.starts_on > last_sale
+    assert (planned.ends_on - planned.starts_on).days == 6
+    assert planned.products.count() == 4
+    assert "planned campaign 'Planned: best sellers 20% off'" in output
 
     again = _run("setup_demo", *SMALL)
 

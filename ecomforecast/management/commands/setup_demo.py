@@ -12,6 +12,7 @@ from django.db import transaction
 from tqdm import tqdm
 
 from customers.models import Order
+from ecomforecast.demo.load import plan_demo_campaign
 from ecomforecast.importing import ImportFailed, run_import
 from ecomforecast.management.commands.generate_demo_shop import generate_and_load
 from ecomforecast.models import Membership, Merchant
@@ -45,6 +46,9 @@ class Command(BaseCommand):
             self._import_files(merchant, data)
         else:
             generate_and_load(self, merchant=merchant, seed=seed, skus=skus, days=days, start=None)
+            planned = plan_demo_campaign(merchant=merchant)
+            if planned is not None:
+                self.stdout.write(f"planned campaign {planned.name!r}: {planned.starts_on} .. {planned.ends_on}")
         self._run_pipeline(merchant)
         self.stdout.write(self.style.SUCCESS(f"Log in at {DEMO_URL} as user {DEMO_USER!r}, password {DEMO_PASSWORD!r}"))
 
