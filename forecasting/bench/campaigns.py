@@ -25,7 +25,9 @@ for every promoted SKU) is inside the 80 % interval of the campaign's total perc
 forecast's effects use a baseline half-window of 28 days (``--covariate-window``; auto's daily default is 7), longer
 than any demo campaign. Demand is the generator's demand before stock-outs, so the check is about the effect, not
 about censoring. The planned forecast's percent lift is the paired one (CampaignLift.percent: the expected lift, as
-planted); the readout's is actual / counterfactual - 1, whose interval also holds the demand noise.
+planted), whose interval holds the error of the fitted effects and the spread of the effects between past campaigns
+(each record's ``episode_sd``); the readout's is actual / counterfactual - 1, whose interval also holds the demand
+noise.
 """
 
 from __future__ import annotations
@@ -221,6 +223,12 @@ def evaluate_demo(
             "discount": discount,
             "planted_lift": truth,
             "planned": _summary(planned.total.percent, truth),
+            # the spread of the effects between past campaigns that the planned interval carries
+            "episode_sd": {
+                name: entry["episode_sd"]
+                for name, entry in (planned.effects[0].get("effects", {}) if planned.effects else {}).items()
+                if entry["episode_sd"] is not None
+            },
             "predicted_roi": planned.roi.mean if planned.roi is not None else None,
             "p_roi_positive": planned.p_roi_positive,
         }

@@ -8,8 +8,12 @@ of the baseline and path k of the campaign are the same demand shock under two p
 incremental demand of that shock. The effects of the covariates are estimates (forecasting.engine.covariates), so
 every path also gets its own draw of them: beta_ik = beta_i + pooled_se z_k + sqrt(se_i^2 - pooled_se^2) z_ik. The
 pooled part of the error is common to every product (one draw per path), the rest is the product's own, so the
-total lift of a campaign over many products is not made falsely precise by averaging independent errors. A path's
-forecast is rescaled by exp(beta_ik . x - beta_i . x) in both plans. Lifts, revenue, margin, profit and ROI are
+total lift of a campaign over many products is not made falsely precise by averaging independent errors. The
+fitted effects are means over past promotions, and the response differs from one campaign to the next (creative,
+season, audience) even for the same product and discount: each path also draws the campaign's own deviation
+u_k ~ N(0, diag episode_sd^2) (covariates.py measures that spread over the past promotion episodes), one draw per
+path shared by all products, since the campaign is one episode for all of them. A path's forecast is rescaled by
+exp(beta_ik . x - beta_i . x) in both plans, beta_ik including u_k. Lifts, revenue, margin, profit and ROI are
 then computed path by path, and their intervals are quantiles over the paths: they hold the demand noise and the
 uncertainty of the effects together.
 
@@ -17,7 +21,8 @@ Three lifts are reported, because they answer different questions:
 
 - ``units``: campaign minus baseline, paired by path (the causal increment; demand noise scales it);
 - ``percent``: campaign / baseline - 1, paired by path. Under the multiplicative model the demand noise cancels
-  here, so its interval is the uncertainty of the effects;
+  here, so its interval is the uncertainty of the next campaign's effect: the error of the fitted effects plus the
+  campaign-to-campaign deviation;
 - ``measured_percent``: campaign demand / the *expected* baseline - 1. This is what a readout measures afterwards
   (actual sales against a counterfactual forecast), so it carries the whole demand noise; use it to judge a forecast
   against what happened.
@@ -276,7 +281,7 @@ def campaign_forecast(
     unidentified = sorted(
         {
             name
-            for product, (_, se, _) in enumerate(effects)
+            for product, (_, se, _, _) in enumerate(effects)
             for index, name in enumerate(names)
             if not np.isfinite(se[index])
             and np.any(campaign_features[product, :, index] != baseline_features[product, :, index])
@@ -466,34 +471,43 @@ def _paths(result: AutoResult) -> np.ndarray:
     return np.asarray(paths, dtype=float)
 
 
-def _effect_arrays(result: AutoResult, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(p,) one series' fitted effects, their standard errors and the pooled standard errors from auto's summary
-    (NaN errors where a feature was not identified; zero effects when auto saw no covariates)."""
+def _effect_arrays(result: AutoResult, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(p,) one series' fitted effects, their standard errors, the pooled standard errors and the spread between
+    episodes from auto's summary (NaN errors where a feature was not identified, NaN episode spread where it marks
+    no episode; zero effects when auto saw no covariates)."""
     summary = (result.covariates or {}).get("effects", {})
-    estimate, se, pooled_se = np.zeros(len(names)), np.full(len(names), np.nan), np.full(len(names), np.nan)
+    estimate = np.zeros(len(names))
+    se, pooled_se, episode_sd = (np.full(len(names), np.nan) for _ in range(3))
     for index, name in enumerate(names):
         entry = summary.get(name)
         if entry:
             estimate[index] = entry["effect"]
             se[index] = np.nan if entry["se"] is None else entry["se"]
             pooled_se[index] = np.nan if entry["pooled_se"] is None else entry["pooled_se"]
-    return estimate, se, pooled_se
+            episode_sd[index] = np.nan if entry.get("episode_sd") is None else entry["episode_sd"]
+    return estimate, se, pooled_se, episode_sd
 
 
 def _effect_draws(
-    effects: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]], n_paths: int, rng: np.random.Generator
+    effects: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]], n_paths: int, rng: np.random.Generator
 ) -> list[np.ndarray]:
-    """(K, p) effect draws per product: the pooled error shared by all products, the rest each product's own."""
+    """(K, p) effect draws per product: the pooled error and the campaign's own deviation shared by all products,
+    the rest of the error each product's own."""
     if not effects:
         return []
     width = len(effects[0][0])
     common = rng.standard_normal((n_paths, width))
+    episode = rng.standard_normal((n_paths, width))
     draws = []
-    for estimate, se, pooled_se in effects:
+    for estimate, se, pooled_se, episode_sd in effects:
         shared = np.nan_to_num(np.minimum(pooled_se, se))
         own = np.sqrt(np.clip(np.nan_to_num(se) ** 2 - shared**2, 0.0, None))
+        deviation = np.where(np.isfinite(se), np.nan_to_num(episode_sd), 0.0)
         draws.append(
-            estimate[None, :] + shared[None, :] * common + own[None, :] * rng.standard_normal((n_paths, width))
+            estimate[None, :]
+            + shared[None, :] * common
+            + deviation[None, :] * episode
+            + own[None, :] * rng.standard_normal((n_paths, width))
         )
     return draws
 

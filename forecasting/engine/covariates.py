@@ -8,8 +8,11 @@ For series i at period t the model is
   y_is / exp(beta_i . x_is) over the ``window`` periods either side of t, t itself left out so that a promoted
   period cannot lift its own baseline. It is centred rather than trailing because it only serves to estimate the
   effects on the history, where the periods after t are known; a trailing level would lag trend and season and
-  read the lag as an effect. Baseline and effects are estimated in turn, ``iterations`` rounds from no effect, so
-  that promoted neighbours stop inflating the baseline once their lift is known. No seasonal index is applied:
+  read the lag as an effect. Baseline and effects are estimated in turn from no effect, so that promoted neighbours
+  stop inflating the baseline once their lift is known, until no effect moves by more than ``tolerance`` (at most
+  ``iterations`` rounds): each round removes only the share of the remaining error that unpromoted neighbours
+  carry, which inside a campaign longer than the window is a small one (three rounds found a third of a 14-day
+  campaign's lift too little with a 7-day window). No seasonal index is applied:
   the window is short against a yearly cycle, and on daily data a window of whole weeks averages the weekdays.
 - ``x_it`` are features derived from the raw covariate columns (covariate_features), each 0 where it means "no
   effect": a flag column (feature, display, temporary price reduction) gives itself and ``<name>:after``, 1 in
@@ -24,6 +27,23 @@ For series i at period t the model is
   posterior mode under the prior N(pooled, tau^2) and the series' quasi-Poisson likelihood (its own dispersion,
   shrunk towards the panel's), with the posterior standard error plus the pooled one. A series with one
   promotion thus gets mostly the pooled lift, a series with fifty mostly its own.
+- ``episode_sd`` sigma: how much an effect varies from one promotion campaign to the next (the creative, the season,
+  the audience differ), which the next campaign's forecast must carry beyond the error of the mean effect. An episode
+  is a run of periods where a 0/1 feature is on (any lift feature when there is none: a price below its regular one
+  is too common on weekly retail data to mark episodes); the episodes of one feature over the same periods in
+  several series are one campaign, whose deviation they share. A campaign's log lift is measured against the pooled
+  effects (a series' own effect, fitted on the same few episodes, would absorb their deviations):
+  r_g = log(actual / expected), expected = sum over its series of level x sum of exp(beta . x_t), the level being
+  the mean deflated value of the unpromoted periods among the ``window`` either side of the episode. Its noise v_g is
+  the Poisson variance of that ratio times a dispersion measured on placebos: the same statistic for the same series
+  over every window of the same length where none of them was promoted (overdispersion, weekdays and shocks common
+  to the series are in it). Under random coefficients beta + u_g, u_g ~ N(0, diag sigma^2),
+  E[r_g^2 - v_g] = sum_j sigma_j^2 a_gj^2 with a_g the campaign's mean features: method of moments over the panel's
+  campaigns by non-negative least squares weighted by 1 / (v_g + sum_j sigma_j^2 a_gj^2)^2, iterated. It is 0 when
+  every campaign lifted alike; a misfit of the model (a lift that is not log-linear in the price) counts as spread
+  too, which the next campaign does face. With fewer than MIN_CAMPAIGNS campaigns where a feature is on, sigma is
+  DEFAULT_SPREAD. The past campaigns' deviations also make the series they promoted together dependent, which the
+  series-clustered sandwich ignores: their covariance is added to the pooled (and so every per-series) variance.
 
 Robust to NaN (left out of every sum), all-zero series and zero baselines (they carry no information and are left
 out of the fit), and covariates that never vary in the fitted data: their effect is 0 and its standard error NaN
@@ -37,6 +57,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.optimize import nnls
 
 FLAG = "flag"
 PRICE = "price"
@@ -51,6 +72,11 @@ MIN_SPREAD = 0.05
 MAX_SPREAD = 1.0
 DEFAULT_SPREAD = 0.25
 MIN_SERIES_FOR_SPREAD = 3
+# the spread between campaigns needs this many campaigns where a feature is on; with fewer it is the default
+MIN_CAMPAIGNS = 5
+# a campaign's noise is measured over at least this many windows where its series were not promoted
+MIN_PLACEBOS = 10
+EPISODE_ROUNDS = 10
 # a series' dispersion is shrunk towards the panel's with this many periods of weight
 DISPERSION_PRIOR_PERIODS = 10.0
 # the sandwich needs this many series with data; fewer fall back to the model-based (quasi-Poisson) variance
@@ -68,8 +94,9 @@ class CovariateEffects:
     """Effects (log multipliers) of the features on a panel's demand: pooled, and per series shrunk towards it.
 
     names: (p,) feature names; pooled, pooled_se, spread: (p,) the panel's effect, its standard error and the
-    between-series standard deviation tau; effects, effects_se: (n, p) per series. NaN standard errors mark
-    features that did not vary in the fitted data (effect 0, not identified)."""
+    between-series standard deviation tau; effects, effects_se: (n, p) per series; episode_sd: (p,) the standard
+    deviation of an effect from one promotion campaign to the next (NaN for the ``:after`` features, which mark no
+    episode). NaN standard errors mark features that did not vary in the fitted data (effect 0, not identified)."""
 
     names: tuple[str, ...]
     pooled: np.ndarray
@@ -77,6 +104,7 @@ class CovariateEffects:
     spread: np.ndarray
     effects: np.ndarray
     effects_se: np.ndarray
+    episode_sd: np.ndarray
 
     def log_factors(self, features: np.ndarray) -> np.ndarray:
         """(n, T) log multiplier beta_i . x_it of features (n, T, p), NaN features counted as 0, bounded."""
@@ -95,6 +123,7 @@ class CovariateEffects:
                 "se": _number(self.effects_se[row, index]),
                 "pooled": float(self.pooled[index]),
                 "pooled_se": _number(self.pooled_se[index]),
+                "episode_sd": _number(self.episode_sd[index]),
             }
             for index, name in enumerate(self.names)
         }
@@ -199,7 +228,8 @@ def fit_covariate_effects(
     *,
     names: Sequence[str] | None = None,
     window: int = 4,
-    iterations: int = 3,
+    iterations: int = 100,
+    tolerance: float = 1e-3,
 ) -> CovariateEffects:
     """Effects of features (n, T, p) on demand values (n, T) (NaN = not observed), pooled and per series."""
     n, length, width = features.shape
@@ -209,18 +239,32 @@ def fit_covariate_effects(
     log_factors = np.zeros((n, length))
     estimate = []
     for _ in range(max(iterations, 1)):
+        previous = estimate[3] if estimate else None
         baseline = local_baseline(y, log_factors, window=window)
         usable = np.isfinite(y) & np.isfinite(baseline) & (baseline > 0)
         active = _varying(x, usable)
         if not active.any():
-            return _effects(names, _empty_estimate(n, width))
+            return _effects(names, _empty_estimate(n, width), np.full(width, np.nan))
         with np.errstate(divide="ignore", invalid="ignore"):
             offset = np.where(usable, np.log(baseline), 0.0)
         estimate = _empty_estimate(n, width)
         for target, part in zip(estimate, _estimate(x[:, :, active], np.nan_to_num(y), offset, usable), strict=True):
             target[..., active] = part
         log_factors = np.clip(np.einsum("ntp,np->nt", x, estimate[3]), -LOG_FACTOR_BOUND, LOG_FACTOR_BOUND)
-    return _effects(names, estimate)
+        if previous is not None and np.max(np.abs(estimate[3] - previous), initial=0.0) < tolerance:
+            break
+    # against the pooled effects: a product's own effect, fitted on the same few episodes, would absorb their deviations
+    pooled_factors = np.clip(x @ estimate[0], -LOG_FACTOR_BOUND, LOG_FACTOR_BOUND)
+    episode_sd = np.full(width, np.nan)
+    episode_sd[active], campaigns = _episode_spread(
+        y, x[:, :, active], pooled_factors, names=np.array(names)[active], window=window
+    )
+    if campaigns is not None:
+        mu = np.where(usable, np.exp(np.clip(offset + x[:, :, active] @ estimate[0][active], -30.0, 30.0)), 0.0)
+        shared = _shared_deviation_variance(x[:, :, active], mu, campaigns)
+        estimate[1][active] = np.sqrt(estimate[1][active] ** 2 + shared)
+        estimate[4][:, active] = np.sqrt(estimate[4][:, active] ** 2 + shared)
+    return _effects(names, estimate, episode_sd)
 
 
 def _empty_estimate(n: int, width: int) -> list[np.ndarray]:
@@ -234,9 +278,9 @@ def _empty_estimate(n: int, width: int) -> list[np.ndarray]:
     ]
 
 
-def _effects(names: tuple[str, ...], estimate: list[np.ndarray]) -> CovariateEffects:
+def _effects(names: tuple[str, ...], estimate: list[np.ndarray], episode_sd: np.ndarray) -> CovariateEffects:
     pooled, pooled_se, spread, effects, effects_se = estimate
-    return CovariateEffects(names, pooled, pooled_se, spread, effects, effects_se)
+    return CovariateEffects(names, pooled, pooled_se, spread, effects, effects_se, episode_sd)
 
 
 def _varying(x: np.ndarray, usable: np.ndarray) -> np.ndarray:
@@ -308,6 +352,169 @@ def _spread(estimates: np.ndarray, variances: np.ndarray) -> np.ndarray:
         variance = max(0.0, (q - (informative.sum() - 1)) / denominator) if denominator > 0 else 0.0
         spread[index] = np.clip(np.sqrt(variance), MIN_SPREAD, MAX_SPREAD)
     return spread
+
+
+def _episode_spread(
+    y: np.ndarray, x: np.ndarray, log_factors: np.ndarray, *, names: Sequence[str], window: int
+) -> tuple[np.ndarray, _Campaigns | None]:
+    """(p,) standard deviation sigma of each effect between promotion campaigns, pooled over the panel (see the
+    module docstring; NaN for the ``:after`` features), and the past campaigns it was measured on."""
+    n, length, width = x.shape
+    lift = np.array([not name.endswith(AFTER_SUFFIX) for name in names], dtype=bool)
+    binary = lift & np.array([np.isin(x[:, :, index], (0.0, 1.0)).all() for index in range(width)], dtype=bool)
+    # a price below its regular one marks no episode of its own: on weekly retail data it is so half the time
+    markers = np.flatnonzero(binary if binary.any() else lift)
+    observed = np.isfinite(y)
+    factor = np.where(observed, np.exp(log_factors), 0.0)
+    on = (np.abs(x[:, :, markers]) > 1e-9).any(axis=-1)
+    # the level comes from periods outside every episode: a neighbouring episode would bring its own deviation
+    quiet = observed & ~on
+
+    def cumulative(values: np.ndarray) -> np.ndarray:
+        return np.concatenate([np.zeros((n, 1, *values.shape[2:])), np.cumsum(values, axis=1)], axis=1)
+
+    sums = {
+        "y": cumulative(np.where(observed, y, 0.0)),
+        "factor": cumulative(factor),
+        "deflated": cumulative(np.where(quiet, y / np.exp(log_factors), 0.0)),
+        "quiet": cumulative(quiet.astype(float)),
+        "observed": cumulative(observed.astype(float)),
+        "on": cumulative(on.astype(float)),
+        "x": cumulative(np.where(observed[:, :, None], x, 0.0)),
+    }
+
+    def window_totals(
+        rows: np.ndarray, starts: np.ndarray, ends: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Actual and expected demand of windows [start, end) (NaN where the level is missing) and the deflated
+        demand of the neighbours the level is the mean of."""
+
+        def total(name: str, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+            return sums[name][rows, upper] - sums[name][rows, lower]
+
+        before, after = np.maximum(starts - window, 0), np.minimum(ends + window, length)
+        count = total("quiet", before, starts) + total("quiet", ends, after)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            neighbours = total("deflated", before, starts) + total("deflated", ends, after)
+            expected = neighbours / count * total("factor", starts, ends)
+        return total("y", starts, ends), np.where((count >= 2) & (expected > 0), expected, np.nan), neighbours
+
+    def counting_variance(expected: np.ndarray, neighbours: np.ndarray) -> np.ndarray:
+        """Poisson variance of log_lift: of the window's count and of the neighbours' count behind its level."""
+        return 1.0 / (expected + 0.5) + 1.0 / (neighbours + 0.5)
+
+    def placebo_dispersion(rows: np.ndarray, span: int) -> np.ndarray:
+        """Each campaign's noise over its Poisson variance, measured on its series (rows: campaigns x series) in
+        every window of the same length where none of them was promoted (NaN with fewer than MIN_PLACEBOS): their
+        overdispersion, their weekdays and what moves them together are all in it."""
+        rows = rows[:, :, None]
+        starts = np.arange(length - span + 1)[None, None, :]
+        actual, expected, neighbours = window_totals(rows, starts, starts + span)
+        quiet = sums["on"][rows, starts + span] == sums["on"][rows, starts]
+        valid = (quiet & np.isfinite(expected)).all(axis=1)
+        actual, expected, neighbours = (values.sum(axis=1) for values in (actual, expected, neighbours))
+        squares = np.where(valid, log_lift(actual, expected) ** 2, 0.0)
+        poisson = np.where(valid, counting_variance(expected, neighbours), 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(valid.sum(axis=1) >= MIN_PLACEBOS, squares.sum(axis=1) / poisson.sum(axis=1), np.nan)
+
+    def log_lift(actual: np.ndarray, expected: np.ndarray) -> np.ndarray:
+        # half a unit on both sides keeps the log finite for a window that sold nothing
+        return np.log((actual + 0.5) / (expected + 0.5))
+
+    episodes = []
+    for marker in markers:
+        for row in range(n):
+            marked = (np.abs(x[row, :, marker]) > 1e-9).astype(np.int8)
+            edges = np.flatnonzero(np.diff(np.concatenate([[0], marked, [0]])))
+            episodes += [(marker, row, start, end) for start, end in zip(edges[::2], edges[1::2], strict=True)]
+    sd = np.where(lift, DEFAULT_SPREAD, np.nan)
+    if not episodes:
+        return sd, None
+    marks, rows, starts, ends = (np.array(column) for column in zip(*episodes, strict=True))
+    actual, expected, neighbours = window_totals(rows, starts, ends)
+    exposure = (sums["x"][rows, ends] - sums["x"][rows, starts]) / np.maximum(
+        sums["observed"][rows, ends] - sums["observed"][rows, starts], 1.0
+    )[:, None]
+    usable = np.isfinite(expected)
+    if not usable.any():
+        return sd, None
+    rows, starts, ends, actual, expected, neighbours, exposure = (
+        column[usable] for column in (rows, starts, ends, actual, expected, neighbours, exposure)
+    )
+    # series promoted by one marker over the same periods are one campaign, whose deviation they share
+    keys, campaign = np.unique(np.stack([marks[usable], starts, ends]), axis=1, return_inverse=True)
+    campaign = campaign.ravel()
+
+    def campaign_sum(values: np.ndarray) -> np.ndarray:
+        return np.bincount(campaign, weights=values, minlength=keys.shape[1])
+
+    totals = campaign_sum(expected)
+    residuals = log_lift(campaign_sum(actual), totals)
+    exposures = np.stack([campaign_sum(expected * column) for column in exposure.T], axis=1) / totals[:, None]
+    exposures = exposures**2
+    # a promoted window sells more than a quiet one, so its Poisson noise is smaller: the placebos calibrate the
+    # dispersion, the campaign's own counts scale it
+    spans = keys[2] - keys[1]
+    members = [rows[campaign == group] for group in range(keys.shape[1])]
+    dispersion = np.empty(keys.shape[1])
+    sizes = np.array([len(group) for group in members])
+    # campaigns of one length and one number of series are measured together
+    for span, size in set(zip(spans.tolist(), sizes.tolist(), strict=True)):
+        chosen = np.flatnonzero((spans == span) & (sizes == size))
+        dispersion[chosen] = placebo_dispersion(np.stack([members[group] for group in chosen]), span)
+    variances = dispersion * counting_variance(totals, campaign_sum(neighbours))
+    known = np.isfinite(variances)
+    residuals, variances, exposures = residuals[known], variances[known], exposures[known]
+    estimable = lift & ((exposures > 1e-12).sum(axis=0) >= MIN_CAMPAIGNS)
+    if estimable.any():
+        variance = _episode_variance(residuals, variances, exposures[:, estimable])
+        sd[estimable] = np.sqrt(variance).clip(0.0, MAX_SPREAD)
+    deviation = np.zeros(len(known))
+    deviation[known] = exposures @ np.nan_to_num(sd) ** 2
+    return sd, _Campaigns(rows, starts, ends, campaign, deviation)
+
+
+@dataclass(frozen=True)
+class _Campaigns:
+    """Past episodes (row, start, end), the campaign each belongs to and each campaign's variance of its log lift
+    deviation (sum_j sigma_j^2 a_gj^2)."""
+
+    rows: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    campaign: np.ndarray
+    deviation: np.ndarray
+
+
+def _shared_deviation_variance(x: np.ndarray, mu: np.ndarray, campaigns: _Campaigns) -> np.ndarray:
+    """(p,) variance the past campaigns' deviations add to the pooled effects through the series they share.
+
+    The sandwich clusters by series, so it counts each series' own episodes but takes series as independent; a
+    campaign's deviation u_g moves the score of every series it promotes by m_ig u_g, m_ig = sum of x mu over the
+    episode, so the pooled effect gets bread (sum_g var(u_g) (m_g m_g' - sum_i m_ig m_ig')) bread besides."""
+    n, _, width = x.shape
+    hessian = np.einsum("ntp,nt,ntq->pq", x, mu, x) + POOLED_PRECISION * np.eye(width)
+    cumulative = np.concatenate([np.zeros((n, 1, width)), np.cumsum(x * mu[:, :, None], axis=1)], axis=1)
+    scores = cumulative[campaigns.rows, campaigns.ends] - cumulative[campaigns.rows, campaigns.starts]
+    totals = np.zeros((len(campaigns.deviation), width))
+    np.add.at(totals, campaigns.campaign, scores)
+    cross = np.einsum("g,gp,gq->pq", campaigns.deviation, totals, totals) - np.einsum(
+        "e,ep,eq->pq", campaigns.deviation[campaigns.campaign], scores, scores
+    )
+    bread = np.linalg.inv(hessian)
+    return np.clip(np.diag(bread @ cross @ bread), 0.0, None)
+
+
+def _episode_variance(residuals: np.ndarray, variances: np.ndarray, exposure: np.ndarray) -> np.ndarray:
+    """(q,) variances sigma^2 >= 0 of E[r_e^2 - v_e] = sum_j sigma_j^2 a_ej^2 over episodes e: non-negative least
+    squares weighted by the inverse variance of r_e^2 under the current sigma, iterated to its fixed point."""
+    excess = residuals**2 - variances
+    variance = np.full(exposure.shape[1], DEFAULT_SPREAD**2)
+    for _ in range(EPISODE_ROUNDS):
+        weight = 1.0 / (variances + exposure @ variance)
+        variance = nnls(exposure * weight[:, None], excess * weight)[0]
+    return variance
 
 
 def _poisson_map(

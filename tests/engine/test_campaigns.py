@@ -206,3 +206,40 @@ def test_it_refuses_a_forecaster_without_paths() -> None:
     values, flags = _panel(series=3)
     with pytest.raises(ValueError, match="n_paths"):
         campaign_forecast(values, flags, _planned(3), campaign_periods=CAMPAIGN, forecaster=_forecaster(n_paths=0))
+
+
+def _campaign_panel(seed: int, spread: float, series: int = 8) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Weekly Poisson demand around LEVEL; every 10 weeks one 2-week campaign promotes every series at once, each
+    campaign with its own log lift log(LIFT) + spread x N(0, 1), shared by the series."""
+    rng = np.random.default_rng(seed)
+    flag, log_lift = np.zeros(WEEKS), np.zeros(WEEKS)
+    for start in range(4, WEEKS - 2, 10):
+        flag[start : start + 2] = 1.0
+        log_lift[start : start + 2] = np.log(LIFT) + spread * rng.standard_normal()
+    values = [rng.poisson(LEVEL * np.exp(log_lift)).astype(float) for _ in range(series)]
+    return values, [flag[:, None] for _ in range(series)]
+
+
+def test_it_carries_the_spread_between_campaigns_into_the_next_campaigns_lift() -> None:
+    def forecast(spread: float):
+        values, flags = _campaign_panel(3, spread)
+        return campaign_forecast(
+            values,
+            flags,
+            _planned(len(values)),
+            campaign_periods=CAMPAIGN,
+            products=[0, 1, 2],
+            forecaster=_forecaster(),
+        )
+
+    def log_width(estimate) -> float:
+        return float(np.log1p(estimate.upper) - np.log1p(estimate.lower))
+
+    steady, varying = forecast(0.0), forecast(0.3)
+    assert steady.effects[0]["effects"]["x0"]["episode_sd"] < 0.1
+    assert varying.effects[0]["effects"]["x0"]["episode_sd"] > 0.15
+    # an 80 % interval of a normal log lift spans 2 x 1.28 sd; the campaign's deviation alone is over 0.15
+    assert log_width(varying.total.percent) > 2 * 1.28 * 0.15
+    assert log_width(varying.total.percent) > 2 * log_width(steady.total.percent)
+    # one deviation for the whole campaign: three products together are about as uncertain as one of them
+    assert log_width(varying.total.percent) > 0.8 * log_width(varying.products[0].percent)

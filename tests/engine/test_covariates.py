@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from forecasting.engine.covariates import (
     FLAG,
@@ -83,7 +84,13 @@ def test_it_is_a_no_op_when_the_covariates_never_vary():
     assert np.all(effects.effects == 0.0)
     assert np.all(np.isnan(effects.effects_se))
     assert np.all(effects.factors(features) == 1.0)
-    assert effects.summary(0)["promo"] == {"effect": 0.0, "se": None, "pooled": 0.0, "pooled_se": None}
+    assert effects.summary(0)["promo"] == {
+        "effect": 0.0,
+        "se": None,
+        "pooled": 0.0,
+        "pooled_se": None,
+        "episode_sd": None,
+    }
 
 
 def test_it_tolerates_nans_and_all_zero_series():
@@ -134,3 +141,64 @@ def test_series_whose_lifts_differ_keep_their_own_and_the_spread_says_so():
     assert effects.spread[0] > 0.2
     assert np.all(np.abs(effects.effects[:15, 0] - 0.3) < 0.2)
     assert np.all(np.abs(effects.effects[15:, 0] - 1.1) < 0.2)
+
+
+def campaign_panel(n: int, periods: int, seed: int, *, spread: float) -> tuple[np.ndarray, np.ndarray]:
+    """Poisson demand on a slowly moving level; every 11-13 periods a campaign of 1-3 periods promotes a third of
+    the series at once with the log lift LIFT + spread x N(0, 1), one draw per campaign shared by its series."""
+    rng = np.random.default_rng(seed)
+    level = rng.uniform(5.0, 30.0, size=(n, 1)) * np.exp(0.2 * np.sin(np.arange(periods) / 10.0))[None, :]
+    flag, log_lift = np.zeros((n, periods)), np.zeros((n, periods))
+    start = 5
+    while start < periods - 8:
+        length = int(rng.integers(1, 4))
+        chosen = rng.random(n) < 0.3
+        flag[chosen, start : start + length] = 1.0
+        log_lift[chosen, start : start + length] = LIFT + spread * rng.standard_normal()
+        start += length + 10
+    return rng.poisson(level * np.exp(log_lift)).astype(float), flag[:, :, None]
+
+
+def test_it_measures_no_spread_between_campaigns_that_lifted_alike():
+    for seed in range(3):
+        effects, _ = fit(*campaign_panel(20, 300, seed, spread=0.0))
+        assert effects.episode_sd[0] < 0.05
+        # the period after a promotion marks no episode of its own
+        assert np.isnan(effects.episode_sd[1])
+
+
+def test_it_measures_the_spread_between_campaigns():
+    # about 25 campaigns: the standard deviation of 25 draws of sd 0.3 is within 0.1 of it with probability 0.98
+    # (its standard error is 0.3 / sqrt(50)); the Poisson noise of each campaign is measured and taken out
+    for seed in range(3):
+        effects, _ = fit(*campaign_panel(20, 300, seed, spread=0.3))
+        assert abs(effects.episode_sd[0] - 0.3) < 0.1
+        assert effects.summary(0)["promo"]["episode_sd"] == pytest.approx(effects.episode_sd[0])
+
+
+def test_it_learns_the_whole_lift_of_campaigns_longer_than_the_baseline_window():
+    # inside a 14-day campaign a 7-day window sees mostly promoted neighbours: the baseline and the effect must be
+    # iterated until they agree, not a fixed few rounds (three rounds learnt half of this lift)
+    rng = np.random.default_rng(11)
+    flags = np.zeros((20, 400))
+    for row in range(20):
+        start = int(rng.integers(5, 30))
+        while start < 380:
+            flags[row, start : start + 14] = 1.0
+            start += 14 + int(rng.integers(30, 60))
+    values = rng.poisson(rng.uniform(5.0, 30.0, size=(20, 1)) * np.exp(LIFT * flags)).astype(float)
+    features, names = covariate_features(flags[:, :, None], (FLAG,), names=["promo"])
+    effects = fit_covariate_effects(values, features, names=names, window=7)
+    assert abs(effects.pooled[0] - LIFT) < 0.05
+    assert abs(effects.pooled[1]) < 0.05
+    assert effects.episode_sd[0] < 0.1
+
+
+def test_the_error_of_the_pooled_effect_counts_campaigns_not_series_when_their_lifts_differ():
+    values, flags = campaign_panel(20, 300, 0, spread=0.3)
+    campaigns = int(np.sum(np.diff(flags[:, :, 0].max(axis=0)) > 0))
+    effects, _ = fit(values, flags)
+    steady, _ = fit(*campaign_panel(20, 300, 0, spread=0.0))
+    # a mean over the campaigns' own deviations is uncertain by about 0.3 / sqrt(campaigns), whatever the series count
+    assert 0.7 * 0.3 / np.sqrt(campaigns) < effects.pooled_se[0] < 1.5 * 0.3 / np.sqrt(campaigns)
+    assert steady.pooled_se[0] < 0.02
