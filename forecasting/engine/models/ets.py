@@ -8,8 +8,21 @@ likelihood needs a complete series.
 Laws:
 - error, trend and season all additive (or absent): GaussianLaw with the ETS MA weights
   psi_j = alpha + beta * (phi + ... + phi^j) + gamma * [j % m == 0] (Hyndman et al. 2008, class 1).
-- anything multiplicative: PathLaw, paths simulated from the fitted state-space equations (innovations
-  N(0, sigma^2); relative for multiplicative errors), starting from the final fitted state.
+- anything multiplicative: PathLaw, paths simulated from the fitted state-space equations, starting from the
+  final fitted state. Additive errors are N(0, sigma^2). A multiplicative error e is relative, and the
+  Gaussian one of the likelihood goes below -1 (negative demand) with probability Phi(-1 / sigma); clipping
+  such values at 0 raises every step's mean factor E[1 + e] above 1 (to 1.76 at sigma = 3), which the level
+  and seasonal states then compound over the horizon. Paths therefore draw 1 + e lognormal with mean 1 and
+  variance sigma^2, the fitted error's first two moments on a positive law (the non-negative ETS of Akram,
+  Hyndman and Ord 2009).
+
+A multiplicative component is a ratio to the level, so it only means something while the level, the one-step
+base, a multiplicative slope and the multiplicative seasonal indices stay positive. The estimator does not
+enforce that: on sparse series (shifted by the offset) the additive slope drags the fitted level below 0 and the
+seasonal update y / base then turns the indices negative; simulated from such a state, the relative errors
+compound without bound (quantiles of 1e100 and more). Such a fit is refused (multiplicative_degeneracy): the
+automatic model falls back to the additive ETS candidates, a fixed multiplicative form to the recorded seasonal
+naive fallback.
 
 Applied to a longer series (apply), the model keeps its components, smoothing weights, initial states and
 sigma^2 and re-runs the state equations over the series (statsforecast's forward_ets, the R package's
@@ -52,6 +65,52 @@ def additive_psi(parameters: dict[str, float], season_length: int, trend: str, s
         psi[1:] += parameters["gamma"] * (lags % season_length == 0)
     psi[0] = 1.0
     return psi
+
+
+def multiplicative_degeneracy(fitted: dict) -> str | None:
+    """Why a fitted ETS model with a multiplicative component is not a valid multiplicative model, or None.
+
+    Every fitted state (initial and after each observation) must have a positive level and one-step base
+    (level + phi * slope for an additive trend), a positive multiplicative slope and positive multiplicative
+    seasonal indices.
+    """
+    error, trend, season = fitted["components"][:3]
+    if "M" not in (error, trend, season):
+        return None
+    states = np.asarray(fitted["states"], dtype=np.float64)
+    level = states[:, 0]
+    if not np.all(np.isfinite(states)):
+        return "non-finite fitted state"
+    if np.min(level) <= 0:
+        return f"fitted level reaches {np.min(level):.3g}"
+    if trend == "A":
+        base = level + ets_parameters(fitted)["phi"] * states[:, 1]
+        if np.min(base) <= 0:
+            return f"fitted one-step base reaches {np.min(base):.3g}"
+    if trend == "M" and np.min(states[:, 1]) <= 0:
+        return f"fitted multiplicative slope reaches {np.min(states[:, 1]):.3g}"
+    if season == "M":
+        seasonal_offset = 2 if trend != "N" else 1
+        indices = states[:, seasonal_offset : seasonal_offset + int(fitted["m"])]
+        if np.min(indices) <= 0:
+            return f"fitted seasonal index reaches {np.min(indices):.3g}"
+    return None
+
+
+def additive_spec(spec: str) -> str | None:
+    """The spec restricted to additive errors (statsforecast then allows no multiplicative trend or season), or
+    None when the spec fixes a multiplicative component."""
+    if "M" in spec:
+        return None
+    return "A" + spec[1:]
+
+
+def lognormal_innovations(normals: np.ndarray, sigma: float) -> np.ndarray:
+    """Innovations z with 1 + sigma * z lognormal of mean 1 and variance sigma^2, from standard normals."""
+    if sigma == 0:
+        return normals
+    scale = math.sqrt(math.log1p(sigma**2))
+    return np.expm1(scale * normals - scale**2 / 2) / sigma
 
 
 def simulate_ets(fitted: dict, normals: np.ndarray) -> np.ndarray:
@@ -126,7 +185,9 @@ class AutoEts(StatisticalModel):
 
     spec is the statsforecast model string: error, trend, season (e.g. "ZZZ", "AAN", "MAM"); damped: True,
     False or None (both tried). offset_nonpositive adds 1 to a series with zeros before fitting a model with a
-    multiplicative component (and removes it from the forecast), recorded in info["offset"].
+    multiplicative component (and removes it from the forecast), recorded in info["offset"]. A fit whose
+    multiplicative states are degenerate is replaced by the spec's additive-error fit, with the rejected model
+    and the reason in info["rejected"]; a spec with no additive alternative falls back.
     """
 
     name = "ets"
@@ -152,10 +213,25 @@ class AutoEts(StatisticalModel):
         values = impute_missing(y, self.season_length)
         # A constant series has no likelihood to maximise: its ETS forecast is the constant, with no spread.
         self.constant_ = float(values[0]) if np.ptp(values) == 0 else None
+        self.rejected_ = None
         if self.constant_ is not None:
             return
         self.offset_ = 1.0 if self.offset_nonpositive and values.min() <= 0 else 0.0
-        estimator = AutoETS(season_length=self.season_length, model=self.spec, damped=self.damped)
+        self._estimate(values, self.spec)
+        degeneracy = multiplicative_degeneracy(self.fitted_)
+        if degeneracy is None:
+            return
+        rejected = f"{self.fitted_['method']}: {degeneracy}"
+        fallback_spec = additive_spec(self.spec)
+        if fallback_spec is None:
+            raise ValueError(f"degenerate multiplicative fit, {rejected}")
+        # the offset exists for multiplicative components only
+        self.offset_ = 0.0
+        self._estimate(values, fallback_spec)
+        self.rejected_ = rejected
+
+    def _estimate(self, values: np.ndarray, spec: str) -> None:
+        estimator = AutoETS(season_length=self.season_length, model=spec, damped=self.damped)
         self.estimator_ = estimator.fit(values + self.offset_)
         self.fitted_ = self.estimator_.model_
 
@@ -167,6 +243,9 @@ class AutoEts(StatisticalModel):
         values = impute_missing(y, self.season_length)
         forwarded = forward_ets(self.fitted_, values + self.offset_)
         self.fitted_ = {**self.fitted_, **forwarded, "sigma2": self.fitted_["sigma2"]}
+        degeneracy = multiplicative_degeneracy(self.fitted_)
+        if degeneracy is not None:
+            raise ValueError(f"degenerate multiplicative state, {self.fitted_['method']}: {degeneracy}")
         self.estimator_ = copy.copy(self.estimator_)
         self.estimator_.model_ = self.fitted_
 
@@ -189,12 +268,16 @@ class AutoEts(StatisticalModel):
         }
         if self.offset_:
             info["offset"] = self.offset_
+        if self.rejected_ is not None:
+            info["rejected"] = self.rejected_
         if "M" not in (error, trend, season):
             psi = additive_psi(ets_parameters(fitted), int(fitted["m"]), trend, season, h)
             sigma = math.sqrt(float(fitted["sigma2"]))
             return GaussianLaw(mean=mean[None, :], sigma=np.array([sigma]), psi=psi[None, :], info=[info])
         rng = series_rng(self.seed, self.y_)
         normals = rng.standard_normal((max(self.n_paths, MIN_QUANTILE_SAMPLE), h))
+        if error == "M":
+            normals = lognormal_innovations(normals, math.sqrt(float(fitted["sigma2"])))
         paths = simulate_ets(fitted, normals) - self.offset_
         return PathLaw(mean=mean[None, :], paths=paths[None, :, :], info=[info])
 
