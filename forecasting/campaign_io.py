@@ -5,7 +5,10 @@ them the panel carries up to OTHERS_LIMIT other products of the merchant with sa
 categories first: every series helps auto estimate the campaign effects, and for a readout the others that no
 campaign touched during the window are the controls. Covariates are io's campaign flag and discount; the baseline
 is the same days with this campaign switched off (other campaigns stay where they are). Prices, unit costs and the
-stock position come from inventory's plan inputs, the same ones the reorder plan uses.
+stock position come from inventory's plan inputs, the same ones the reorder plan uses. The siblings of the promoted
+products (the others of their categories, which the same-categories-first rule puts in the panel up to
+OTHERS_LIMIT) also get their price and unit cost, for the cannibalisation the campaign causes
+(forecasting.engine.cannibalisation); every row carries its category.
 
 Reads a bounded number of queries whatever the numbers of products and campaigns (see the tests).
 """
@@ -44,7 +47,8 @@ class CampaignPanel:
     every row's demand from ``first_day`` over the horizon (readouts only). untreated: the other rows no campaign
     touched over the horizon. price, unit_cost, on_hand: per promoted product; incoming: per promoted product,
     the open purchase orders as (expected date, units). skipped: promoted products without a sale before
-    first_day."""
+    first_day. categories: every row's category id (None: none); sibling_price / sibling_unit_cost: per other row
+    of a promoted product's category, by product id."""
 
     first_day: dt.date
     horizon: int
@@ -62,6 +66,9 @@ class CampaignPanel:
     incoming: list[list[tuple[dt.date, float]]]
     assumed: dict[str, int]
     skipped: list[int]
+    categories: list[int | None]
+    sibling_price: dict[int, float]
+    sibling_unit_cost: dict[int, float]
 
 
 def campaign_with_links(*, merchant: Merchant, campaign_id: int) -> Campaign:
@@ -138,9 +145,15 @@ def campaign_panel(
     series = [demand[pid].values[: split[pid]] for pid in rows]
     actual = [demand[pid].values[split[pid] :] for pid in rows] if with_actual else None
 
-    items = {item.product_id: item for item in plan_items(merchant=merchant, product_ids=product_ids, today=first_day)}
+    category_of = dict(Product.objects.filter(merchant=merchant, pk__in=rows).values_list("pk", "category_id"))
+    promoted_categories = {category_of[pid] for pid in product_ids} - {None}
+    sibling_ids = [pid for pid in other_ids if category_of[pid] in promoted_categories]
+    items = {
+        item.product_id: item
+        for item in plan_items(merchant=merchant, product_ids=[*product_ids, *sibling_ids], today=first_day)
+    }
     assumed: dict[str, int] = {}
-    for item in items.values():
+    for item in (items[pid] for pid in product_ids if pid in items):
         for reason in item.assumed:
             assumed[reason] = assumed.get(reason, 0) + 1
     return CampaignPanel(
@@ -163,6 +176,9 @@ def campaign_panel(
         ],
         assumed=assumed,
         skipped=[product_id for product_id in promoted if product_id not in promoted_set],
+        categories=[category_of[pid] for pid in rows],
+        sibling_price={pid: float(items[pid].terms.price) for pid in sibling_ids if pid in items},
+        sibling_unit_cost={pid: float(items[pid].terms.unit_cost) for pid in sibling_ids if pid in items},
     )
 
 

@@ -10,6 +10,11 @@ The stock check of a plan: per product, shortfall = max(0, P90 of with-campaign 
 to the campaign's end - (on hand + open purchase orders expected by the first campaign day)), needed by that day.
 Products short of stock become campaign needs of the merchant's reorder plan (inventory.services).
 
+A plan also forecasts the demand the campaign takes from the unpromoted products of its categories
+(forecasting.engine.cannibalisation) into ``effects["cannibalisation"]``. Only when the history shows the effect
+(the pooled effect's 90 % interval below 0) is the siblings' lost revenue and margin taken off the campaign's
+incremental revenue, margin, profit and ROI, path by path; ``gross_profit`` there keeps the profit before it.
+
 A readout (kind READOUT) needs the campaign and its post window to have ended by the data cutoff: the products'
 demand from the start is set against a counterfactual forecast from the data before it (campaign_readout), scaled
 by the untreated other products (controls); predicted_roi is that of the latest plan made before the start.
@@ -45,8 +50,10 @@ from forecasting.engine.campaigns import (
     campaign_forecast,
     campaign_readout,
 )
+from forecasting.engine.cannibalisation import Cannibalisation, cannibalisation_forecast, net_of_cannibalisation
 from forecasting.models import CampaignForecast, CampaignForecastLine
 from forecasting.services import _jsonable, idempotency_key
+from inventory.models import Product
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +64,8 @@ POST_DAYS = 14
 COVARIATE_WINDOW = 28
 # readouts scale the counterfactual by at most this many controls (same categories first)
 CONTROLS_LIMIT = 50
+# a plan lists the siblings that lose the most units, up to this many
+CANNIBALISED_LISTED = 20
 
 Progress = Callable[[str, float], None]
 
@@ -230,6 +239,17 @@ def campaign_forecast_execute(*, forecast_id: int, progress: Progress | None = N
         discount = float(campaign.discount_pct) / 100.0
         if forecast.kind == CampaignForecast.Kind.PLAN:
             result = _plan(panel, config, lead=lead, campaign_days=campaign_days, discount=discount, cost=campaign.cost)
+            report("forecasting the siblings the campaign takes demand from", 0.7)
+            cannibalisation = _cannibalisation(panel, config)
+            gross_profit = result.profit
+            result = net_of_cannibalisation(
+                result,
+                cannibalisation,
+                price=panel.price,
+                unit_cost=panel.unit_cost,
+                discount=discount,
+                level=config.level,
+            )
         else:
             result = replace(
                 _readout(panel, config, campaign_days=campaign_days, discount=discount, cost=campaign.cost),
@@ -242,6 +262,9 @@ def campaign_forecast_execute(*, forecast_id: int, progress: Progress | None = N
         with transaction.atomic():
             if forecast.kind == CampaignForecast.Kind.PLAN:
                 _plan_write(forecast, campaign, panel, result, lead=lead, campaign_days=campaign_days)
+                forecast.effects["cannibalisation"] = _cannibalisation_summary(
+                    forecast, panel, cannibalisation, gross_profit=gross_profit
+                )
             else:
                 _readout_write(forecast, panel, result, campaign_days=campaign_days)
             forecast.status = CampaignForecast.Status.SUCCEEDED
@@ -288,6 +311,61 @@ def _plan(
         level=config.level,
         seed=config.seed,
     )
+
+
+def _cannibalisation(panel: CampaignPanel, config: CampaignEvaluationConfig) -> Cannibalisation:
+    rows = [*panel.product_ids, *panel.other_ids]
+    return cannibalisation_forecast(
+        panel.series,
+        panel.X,
+        panel.X_campaign,
+        panel.X_baseline,
+        categories=panel.categories,
+        products=list(range(len(panel.product_ids))),
+        price=np.array([panel.sibling_price.get(pid, 0.0) for pid in rows]),
+        unit_cost=np.array([panel.sibling_unit_cost.get(pid, 0.0) for pid in rows]),
+        forecaster=config.forecaster(),
+        level=config.level,
+        seed=config.seed,
+    )
+
+
+def _cannibalisation_summary(
+    forecast: CampaignForecast, panel: CampaignPanel, result: Cannibalisation, *, gross_profit: Estimate | None
+) -> dict[str, object]:
+    """effects["cannibalisation"]: the verdict, the pooled log effect with its interval, the loss in total and for
+    the CANNIBALISED_LISTED siblings that lose the most (sku from the panel's products)."""
+    rows = [*panel.product_ids, *panel.other_ids]
+    listed = result.siblings[:CANNIBALISED_LISTED]
+    skus = dict(
+        Product.objects.filter(
+            merchant_id=forecast.merchant_id, pk__in=[rows[loss.row] for loss in listed]
+        ).values_list("pk", "sku")
+    )
+    return {
+        "status": result.status,
+        "detected": result.detected,
+        "effect": _number(result.effect),
+        "effect_pct": _number(np.expm1(result.effect)),
+        "lower": _number(result.lower),
+        "upper": _number(result.upper),
+        "detection_level": result.detection_level,
+        "siblings": len(result.siblings),
+        "units_lost": _estimate(result.units),
+        "revenue_lost": _estimate(result.revenue),
+        "margin_lost": _estimate(result.margin),
+        "gross_profit": _estimate(gross_profit),
+        "products": [
+            {
+                "product_id": rows[loss.row],
+                "sku": skus.get(rows[loss.row], ""),
+                "units_lost": _estimate(loss.units),
+                "revenue_lost": _estimate(loss.revenue),
+                "margin_lost": _estimate(loss.margin),
+            }
+            for loss in listed
+        ],
+    }
 
 
 def _readout(

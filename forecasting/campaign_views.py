@@ -4,6 +4,7 @@ campaign page (fan chart of baseline vs with-campaign demand, lift, money, stock
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -147,6 +148,71 @@ def plan_readings(forecast: CampaignForecast, *, currency: str) -> list[Reading]
             _with_interval(forecast, "roi", _signed_percent) or ("" if cost else "no campaign cost entered"),
         ),
     ]
+
+
+def _effect_percent(log_effect: float | None) -> str:
+    return "—" if log_effect is None else _signed_percent(math.expm1(log_effect))
+
+
+def cannibalisation_summary(forecast: CampaignForecast, *, currency: str) -> dict | None:
+    """The plan's cannibalisation block: a verdict in words and, when detected, the products that lose the most;
+    None for a plan made before cannibalisation was estimated."""
+    found = (forecast.effects or {}).get("cannibalisation")
+    if not isinstance(found, dict):
+        return None
+    status = found.get("status")
+    if status == "no_siblings":
+        return {"detected": False, "verdict": "Nothing to report: no unpromoted product shares a category with them."}
+    if found.get("effect") is None:
+        return {
+            "detected": False,
+            "verdict": "Not detected: no product of these categories was promoted without the others in the history, "
+            "so the data cannot show it.",
+        }
+    level = f"{(found.get('detection_level') or 0.9) * 100:.0f}% interval"
+    effect = (
+        f"{_effect_percent(found.get('effect'))} ({level} "
+        f"{_effect_percent(found.get('lower'))} to {_effect_percent(found.get('upper'))})"
+    )
+    if not found.get("detected"):
+        return {
+            "detected": False,
+            "verdict": f"Not detected: in the history, products sold {effect} while others of their category were "
+            "promoted, which does not show a loss. Profit and ROI leave it out.",
+        }
+    units, revenue = found.get("units_lost") or {}, found.get("revenue_lost") or {}
+    plan_level = level_text(forecast)
+
+    def span(values: dict, fmt) -> str:
+        if values.get("lower") is None or values.get("upper") is None:
+            return ""
+        return f"{fmt(values['lower'])} to {fmt(values['upper'])}"
+
+    return {
+        "detected": True,
+        "verdict": f"Detected: in the history, products sold {effect} while others of their category were promoted.",
+        "readings": [
+            Reading("Units lost", f"{units.get('mean') or 0:,.0f}", f"{plan_level} {span(units, '{:,.0f}'.format)}"),
+            Reading(
+                f"Revenue lost ({currency})",
+                _money(revenue.get("mean")),
+                f"{plan_level} {span(revenue, _money)}",
+            ),
+            Reading(f"Margin lost ({currency})", _money((found.get("margin_lost") or {}).get("mean")), ""),
+            Reading(f"Profit before it ({currency})", _signed_money((found.get("gross_profit") or {}).get("mean")), ""),
+        ],
+        "siblings": found.get("siblings", 0),
+        "products": [
+            {
+                "product_id": item["product_id"],
+                "sku": item.get("sku", ""),
+                "units_lost": (item.get("units_lost") or {}).get("mean"),
+                "units_span": span(item.get("units_lost") or {}, "{:,.1f}".format),
+                "revenue_lost": (item.get("revenue_lost") or {}).get("mean"),
+            }
+            for item in found.get("products", [])
+        ],
+    }
 
 
 def readout_readings(forecast: CampaignForecast, *, currency: str) -> list[Reading]:
@@ -403,6 +469,7 @@ class CampaignDetailView(MerchantPageMixin, TemplateView):
             "plan_lines": list(lines[:PRODUCT_LINES_SHOWN]),
             "stock_warnings": list(lines.filter(shortfall__gt=0).order_by("needed_by", "-shortfall", "pk")),
             "plan_level": level_text(plan),
+            "cannibalisation": cannibalisation_summary(plan, currency=currency),
         }
 
     def _can_read_out(self, campaign: Campaign) -> bool:

@@ -108,3 +108,80 @@ def planned_campaign(merchant, shop: CampaignShop, *, lead_days: int = 8, length
     )
     campaign.categories.add(shop.garden)
     return campaign
+
+
+# -- a category whose unpromoted products lose sales to its promoted ones ----------------------------------------
+
+SIBLING_FACTOR = 0.7
+KITCHEN = 4
+# a week-long campaign on one Kitchen product (in turn) every three weeks; the last one ends a week before the cutoff
+SIBLING_CAMPAIGN_DAYS = tuple(range(14, DAYS - 14, 21))
+
+
+@dataclass
+class CannibalisedShop:
+    kitchen: Category
+    products: list[Product]
+    others: list[Product]
+
+
+def make_cannibalised_shop(
+    merchant, *, seed: int = 5, prefix: str = "KIT", sibling_factor: float = SIBLING_FACTOR
+) -> CannibalisedShop:
+    """KITCHEN Kitchen products, one of them promoted at a time (x LIFT) while the others sell x sibling_factor,
+    and two uncategorised products no campaign moved; price 10, unit cost 4."""
+    rng = np.random.default_rng(seed)
+    kitchen = CategoryFactory(merchant=merchant, name=f"{prefix} Kitchen")
+    products = Product.objects.bulk_create(
+        Product(
+            merchant=merchant,
+            sku=f"{prefix}{index:02d}",
+            name=f"Kitchen item {index}",
+            category=kitchen if index < KITCHEN else None,
+            price=Decimal("10"),
+            unit_cost=Decimal("4"),
+        )
+        for index in range(KITCHEN + 2)
+    )
+    promoted = np.zeros((len(products), DAYS), dtype=bool)
+    for number, first in enumerate(SIBLING_CAMPAIGN_DAYS):
+        target = products[number % KITCHEN]
+        promoted[number % KITCHEN, first : first + 7] = True
+        campaign = CampaignFactory(
+            merchant=merchant,
+            external_id=f"{prefix}-PAST-{number}",
+            name=f"Kitchen {number}",
+            starts_on=day(first),
+            ends_on=day(first + 6),
+            discount_pct=Decimal("20"),
+            cost=Decimal("30"),
+        )
+        campaign.products.add(target)
+    sibling = promoted[:KITCHEN].any(axis=0)[None, :] & ~promoted
+    sibling[KITCHEN:] = False
+    rates = rng.uniform(5.0, 8.0, size=len(products))
+    factor = np.where(promoted, LIFT, 1.0) * np.where(sibling, sibling_factor, 1.0)
+    sales = [
+        (product, offset, day(offset), int(rng.poisson(rate * WEEKLY[day(offset).weekday()] * factor[index, offset])))
+        for index, (product, rate) in enumerate(zip(products, rates, strict=True))
+        for offset in range(DAYS)
+    ]
+    write_daily_orders(merchant=merchant, sales=sales, unit_price=Decimal("10"), hour=11)
+    return CannibalisedShop(kitchen=kitchen, products=products[:KITCHEN], others=products[KITCHEN:])
+
+
+def planned_product_campaign(
+    merchant, products: list[Product], *, lead_days: int = 8, length: int = 7, **fields
+) -> Campaign:
+    """A campaign on the given products that starts ``lead_days`` after the cutoff."""
+    campaign = CampaignFactory(
+        merchant=merchant,
+        name=fields.pop("name", "Kitchen week"),
+        starts_on=CUTOFF + dt.timedelta(days=lead_days),
+        ends_on=CUTOFF + dt.timedelta(days=lead_days + length - 1),
+        discount_pct=fields.pop("discount_pct", Decimal("20")),
+        cost=fields.pop("cost", Decimal("100")),
+        **fields,
+    )
+    campaign.products.add(*products)
+    return campaign
