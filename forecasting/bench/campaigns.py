@@ -343,15 +343,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def sample_series(panel: pd.DataFrame, *, size: int, seed: int) -> pd.DataFrame:
+    """``size`` ids drawn with a seeded generator from the sorted ids (all of them if fewer, or size 0)."""
+    if not size or panel["unique_id"].nunique() <= size:
+        return panel
+    ids = np.sort(panel["unique_id"].unique())
+    chosen = np.random.default_rng(seed).choice(ids, size=size, replace=False)
+    return panel[panel["unique_id"].isin(chosen)].reset_index(drop=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     set_single_threaded_numerics()
     if args.dataset == "breakfast":
-        panel = read_panel(args.input, BREAKFAST_COVARIATES)
-        if args.sample and panel["unique_id"].nunique() > args.sample:
-            ids = np.sort(panel["unique_id"].unique())
-            chosen = np.random.default_rng(args.seed).choice(ids, size=args.sample, replace=False)
-            panel = panel[panel["unique_id"].isin(chosen)].reset_index(drop=True)
+        panel = sample_series(read_panel(args.input, BREAKFAST_COVARIATES), size=args.sample, seed=args.seed)
         report = evaluate_breakfast(
             panel,
             horizon=args.horizon,
