@@ -1,10 +1,13 @@
 """Writes of trained global models (the neural tier): train and register a version, load it back, retire it.
 
 A version is a checkpoint file under settings.MODEL_ARTIFACT_ROOT at ``<merchant slug>/<name>/v<version>.pt`` plus
-its ModelArtifact row. The file is written under a temporary name in the same folder and renamed into place in
-the transaction that creates the row, so a crash can leave a stray temporary file but never a registered row that
-points at a half-written checkpoint. Version numbers are allocated under a lock on the merchant row, so two
-trainings that finish together get consecutive versions instead of one failing on the unique constraint. Each
+its ModelArtifact row. The row is created first, in status "training" (``model_artifact_queue``), and each
+delivery of the training counts an attempt on it before any work, so a training that kills its worker is refused
+after MAX_TRAINING_ATTEMPTS instead of being redelivered forever. The file is written under a temporary name in
+the same folder and renamed into place in the transaction that marks the row active, so a crash can leave a stray
+temporary file but never an active row that points at a half-written checkpoint. Version numbers are allocated
+when the training is queued, under a lock on the merchant row, so two trainings queued together get consecutive
+versions instead of one failing on the unique constraint (a failed training keeps its number). Each
 registration keeps the newest ``KEEP_ACTIVE_VERSIONS`` active versions of that model and retires the rest; a
 retired version keeps its row (what was trained, when, how well) and its file is deleted once the retirement is
 committed, so a rolled-back transaction never loses weights that rows still point at.
@@ -28,12 +31,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from ecomforecast.models import Merchant
 from forecasting import io
-from forecasting.engine.neural import make_neural_model, neural_model_class
+from forecasting.engine.neural import NEURAL_MODEL_NAMES, make_neural_model, neural_model_class
 from forecasting.models import ModelArtifact
 
 if TYPE_CHECKING:
@@ -43,6 +47,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 KEEP_ACTIVE_VERSIONS = 3
+# the same cap as a forecast run's neural training (services.MAX_NEURAL_TRAINING_ATTEMPTS)
+MAX_TRAINING_ATTEMPTS = 2
+TRANSIENT_DATABASE_ERRORS = (OperationalError, InterfaceError)
 HASH_BLOCK = 1 << 20
 
 
@@ -63,38 +70,125 @@ def model_artifact_train(
     params: dict[str, Any] | None = None,
     progress: Callable[[TrainingLog], None] | None = None,
 ) -> ModelArtifact:
-    """Train ``name`` on the merchant's daily demand up to ``train_data_end`` (default the cutoff) and register it.
+    """Train ``name`` on the merchant's daily demand up to ``train_data_end`` (default the cutoff) and register it,
+    in this process: ``model_artifact_queue`` then ``model_artifact_training_execute``. A training of the same data
+    and parameters that a lost worker left in status "training" goes on on its row (its attempts count on, capped
+    as ever) instead of leaving that row behind and starting a version of its own."""
+    unfinished = (
+        ModelArtifact.objects.filter(
+            merchant=merchant,
+            name=name,
+            status=ModelArtifact.Status.TRAINING,
+            data_cutoff=data_cutoff,
+            train_data_end=train_data_end or data_cutoff,
+            config=_json_safe(params or {}),
+        )
+        .order_by("-version")
+        .first()
+    )
+    artifact = unfinished or model_artifact_queue(
+        merchant=merchant, name=name, data_cutoff=data_cutoff, train_data_end=train_data_end, params=params
+    )
+    return model_artifact_training_execute(artifact_id=artifact.pk, progress=progress)
 
-    ``params`` are the model's hyper-parameters; device, threads and the time budget (``max_seconds``) default
-    to settings NEURAL_DEVICE, NEURAL_THREADS and NEURAL_MAX_TRAIN_SECONDS. ``progress`` receives the training
-    log after every epoch.
-    """
+
+@transaction.atomic
+def model_artifact_queue(
+    *,
+    merchant: Merchant,
+    name: str,
+    data_cutoff: dt.date,
+    train_data_end: dt.date | None = None,
+    params: dict[str, Any] | None = None,
+) -> ModelArtifact:
+    """The row of a training still to run (status "training", next version, the requested ``params`` as its
+    config): it exists before the work starts, so that every delivery of the work can count an attempt on it."""
     train_data_end = train_data_end or data_cutoff
     if train_data_end > data_cutoff:
         raise ValueError(f"train_data_end {train_data_end} is after the data cutoff {data_cutoff}")
+    if name not in NEURAL_MODEL_NAMES:
+        raise ModelArtifactError(f"unknown neural model {name!r}; known: {', '.join(NEURAL_MODEL_NAMES)}")
+    if not io.products_with_sales(merchant=merchant, cutoff=train_data_end):
+        raise ModelArtifactError(f"{merchant.slug} has no sales up to {train_data_end}: nothing to train {name} on")
+    Merchant.objects.select_for_update().only("pk").get(pk=merchant.pk)
+    latest = ModelArtifact.objects.filter(merchant=merchant, name=name).aggregate(latest=Max("version"))
+    version = (latest["latest"] or 0) + 1
+    return ModelArtifact.objects.create(
+        merchant=merchant,
+        name=name,
+        version=version,
+        status=ModelArtifact.Status.TRAINING,
+        storage_path=f"{merchant.slug}/{name}/v{version}.pt",
+        config=_json_safe(params or {}),
+        data_cutoff=data_cutoff,
+        train_data_end=train_data_end,
+    )
+
+
+def model_artifact_training_execute(
+    *, artifact_id: int, progress: Callable[[TrainingLog], None] | None = None
+) -> ModelArtifact:
+    """Train a queued version and register it (status "active"); ``progress`` receives the log after every epoch.
+
+    The attempt is counted and committed before training; a delivery beyond MAX_TRAINING_ATTEMPTS marks the row
+    failed and raises instead of training again. A version already registered is returned as it is. The row's
+    config holds the requested hyper-parameters; device, threads and the time budget (``max_seconds``) default
+    to settings NEURAL_DEVICE, NEURAL_THREADS and NEURAL_MAX_TRAIN_SECONDS.
+    """
+    with transaction.atomic():
+        artifact = ModelArtifact.objects.select_for_update(of=("self",)).select_related("merchant").get(pk=artifact_id)
+        label = f"model artifact {artifact.name} v{artifact.version} (id {artifact.pk})"
+        if artifact.status in (ModelArtifact.Status.ACTIVE, ModelArtifact.Status.RETIRED):
+            return artifact
+        if artifact.status == ModelArtifact.Status.FAILED:
+            raise ModelArtifactError(f"{label} failed: {artifact.error}")
+        artifact.attempts += 1
+        if artifact.attempts > MAX_TRAINING_ATTEMPTS:
+            artifact.status = ModelArtifact.Status.FAILED
+            artifact.error = (
+                f"training did not finish in {MAX_TRAINING_ATTEMPTS} attempts (the worker was lost each time); "
+                "not trained again"
+            )
+        artifact.save(update_fields=["attempts", "status", "error"])
+    if artifact.status == ModelArtifact.Status.FAILED:
+        raise ModelArtifactError(f"{label} failed: {artifact.error}")
+    try:
+        return _train_and_register(artifact, progress=progress)
+    except TRANSIENT_DATABASE_ERRORS:
+        # left in training: the task retries it, and the retry counts as the next attempt
+        raise
+    except Exception as exc:
+        error = f"training failed: {type(exc).__name__}: {exc}"[:500]
+        ModelArtifact.objects.filter(pk=artifact.pk, status=ModelArtifact.Status.TRAINING).update(
+            status=ModelArtifact.Status.FAILED, error=error
+        )
+        raise
+
+
+def _train_and_register(artifact: ModelArtifact, *, progress: Callable[[TrainingLog], None] | None) -> ModelArtifact:
+    merchant, name = artifact.merchant, artifact.name
     model_params = {
         "device": settings.NEURAL_DEVICE,
         "threads": settings.NEURAL_THREADS or None,
         "max_seconds": settings.NEURAL_MAX_TRAIN_SECONDS,
-        **(params or {}),
+        **artifact.config,
     }
-    try:
-        if name == "gpt" and settings.NEURAL_GPT_BASE:
-            # fine-tune the pretrained base (its architecture, a tenth of its learning rate) on the merchant's
-            # demand; imported here so that torch loads only where a model trains
-            from forecasting.engine.neural.gpt import from_pretrained
+    if name == "gpt" and settings.NEURAL_GPT_BASE:
+        # fine-tune the pretrained base (its architecture, a tenth of its learning rate) on the merchant's
+        # demand; imported here so that torch loads only where a model trains
+        from forecasting.engine.neural.gpt import from_pretrained
 
-            model = from_pretrained(settings.NEURAL_GPT_BASE, **model_params)
-        else:
-            model = make_neural_model(name, **model_params)
-    except KeyError as exc:
-        raise ModelArtifactError(exc.args[0]) from None
+        model = from_pretrained(settings.NEURAL_GPT_BASE, **model_params)
+    else:
+        model = make_neural_model(name, **model_params)
 
-    product_ids = io.products_with_sales(merchant=merchant, cutoff=train_data_end)
-    history = io.demand_series(merchant=merchant, product_ids=product_ids, cutoff=train_data_end)
+    product_ids = io.products_with_sales(merchant=merchant, cutoff=artifact.train_data_end)
+    history = io.demand_series(merchant=merchant, product_ids=product_ids, cutoff=artifact.train_data_end)
     if not history:
-        raise ModelArtifactError(f"{merchant.slug} has no sales up to {train_data_end}: nothing to train {name} on")
-    model.fit([series.values for series in history], end=np.datetime64(train_data_end, "D"), progress=progress)
+        raise ModelArtifactError(
+            f"{merchant.slug} has no sales up to {artifact.train_data_end}: nothing to train {name} on"
+        )
+    model.fit([series.values for series in history], end=np.datetime64(artifact.train_data_end, "D"), progress=progress)
     log = model.training_
     logger.info(
         "trained %s for %s on %d series: %d epochs in %.1f s on %s (%s)",
@@ -107,41 +201,39 @@ def model_artifact_train(
         log.stopped,
     )
 
-    directory = Path(settings.MODEL_ARTIFACT_ROOT) / merchant.slug / name
-    directory.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".training-", suffix=".pt", dir=directory)
+    placed = model_artifact_path(artifact)
+    placed.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=".training-", suffix=".pt", dir=placed.parent)
     os.close(handle)
-    placed: Path | None = None
+    moved = False
     try:
         model.save(temporary)
         sha256, size_bytes = _file_digest(Path(temporary))
         with transaction.atomic():
-            Merchant.objects.select_for_update().only("pk").get(pk=merchant.pk)
-            latest = ModelArtifact.objects.filter(merchant=merchant, name=name).aggregate(latest=Max("version"))
-            version = (latest["latest"] or 0) + 1
-            storage_path = f"{merchant.slug}/{name}/v{version}.pt"
-            placed = directory / f"v{version}.pt"
+            current = ModelArtifact.objects.select_for_update().get(pk=artifact.pk)
+            if current.status != ModelArtifact.Status.TRAINING:
+                # another delivery registered it, or staff retired it meanwhile: its row stays as it is
+                Path(temporary).unlink(missing_ok=True)
+                return current
             os.replace(temporary, placed)
-            artifact = ModelArtifact.objects.create(
-                merchant=merchant,
-                name=name,
-                version=version,
-                storage_path=storage_path,
-                sha256=sha256,
-                size_bytes=size_bytes,
-                config=_json_safe(model.get_params()),
-                metrics=_json_safe({"validation_loss": log.best_validation_loss, "training": log.as_dict()}),
-                data_cutoff=data_cutoff,
-                train_data_end=train_data_end,
-                series_count=len(history),
-                n_parameters=model.n_parameters_,
-                device=log.device,
-                training_seconds=log.seconds,
-            )
+            moved = True
+            artifact.status = ModelArtifact.Status.ACTIVE
+            artifact.error = ""
+            artifact.sha256 = sha256
+            artifact.size_bytes = size_bytes
+            artifact.config = _json_safe(model.get_params())
+            artifact.metrics = _json_safe({"validation_loss": log.best_validation_loss, "training": log.as_dict()})
+            artifact.series_count = len(history)
+            artifact.n_parameters = model.n_parameters_
+            artifact.device = log.device
+            artifact.training_seconds = log.seconds
+            # the age of a version counts from its registration, not from when it was queued
+            artifact.trained_at = timezone.now()
+            artifact.save()
             _retire_surplus_versions(merchant=merchant, name=name)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
-        if placed is not None:
+        if moved:
             placed.unlink(missing_ok=True)
         raise
     return artifact
@@ -158,6 +250,8 @@ def model_artifact_load(
     label = f"model artifact {artifact.name} v{artifact.version} (id {artifact.pk})"
     if artifact.status == ModelArtifact.Status.RETIRED:
         raise ModelArtifactError(f"{label} is retired and its checkpoint was deleted; use an active version")
+    if artifact.status != ModelArtifact.Status.ACTIVE:
+        raise ModelArtifactError(f"{label} is {artifact.status}, not trained: use an active version")
     path = model_artifact_path(artifact)
     if not path.is_file():
         raise ModelArtifactError(f"{label}: checkpoint file {path} is missing; retrain the model")

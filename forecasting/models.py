@@ -136,11 +136,17 @@ class ModelArtifact(MerchantOwned):
     run cutoff the model was trained for, ``train_data_end`` the last day of demand its weights saw (at or before
     the cutoff): a run may use an artifact only where that day lies before its own backtest windows, so the
     backtest scores stay out of sample. Retired versions keep their row (the history) but lose their file.
+
+    The row is created in status "training" before the work starts, and every delivery of the training counts an
+    attempt on it first, so a training that kills its worker is refused (status "failed", ``error`` says why)
+    once the attempts cap is reached instead of being redelivered forever.
     """
 
     class Status(models.TextChoices):
+        TRAINING = "training", "Training"
         ACTIVE = "active", "Active"
         RETIRED = "retired", "Retired"
+        FAILED = "failed", "Failed"
 
     name = models.CharField(max_length=64)
     version = models.PositiveIntegerField()
@@ -159,6 +165,8 @@ class ModelArtifact(MerchantOwned):
     n_parameters = models.PositiveBigIntegerField(default=0)
     device = models.CharField(max_length=32, blank=True, help_text="where it was trained (cpu, cuda:0, ...)")
     training_seconds = models.FloatField(default=0.0)
+    attempts = models.PositiveIntegerField(default=0, help_text="trainings started for this version")
+    error = models.TextField(blank=True, help_text="why the training failed")
 
     class Meta:
         ordering = ["name", "-version"]

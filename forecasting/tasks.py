@@ -3,12 +3,9 @@ forecast_gpu."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from celery import chord, shared_task
 from django.db import InterfaceError, OperationalError
 
-from ecomforecast.models import Merchant
 from forecasting import artifact_services, services
 
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
@@ -55,18 +52,10 @@ def customer_scores_run(run_id: int) -> str:
 
 
 @shared_task(name="forecasting.tasks.train_neural_model", soft_time_limit=3300, time_limit=3600, **RELIABLE)
-def train_neural_model(
-    merchant_id: int, name: str, data_cutoff_iso: str, train_data_end_iso: str | None, params: dict | None
-) -> int:
-    """Train and register a neural model on the forecast_gpu queue (routed by its train_ name); the artifact id."""
-    artifact = artifact_services.model_artifact_train(
-        merchant=Merchant.objects.get(pk=merchant_id),
-        name=name,
-        data_cutoff=dt.date.fromisoformat(data_cutoff_iso),
-        train_data_end=dt.date.fromisoformat(train_data_end_iso) if train_data_end_iso else None,
-        params=params,
-    )
-    return artifact.pk
+def train_neural_model(artifact_id: int) -> int:
+    """Train and register a queued model version on the forecast_gpu queue (routed by its train_ name); attempts
+    are counted on the row and capped, so a training that kills its worker is not redelivered forever."""
+    return artifact_services.model_artifact_training_execute(artifact_id=artifact_id).pk
 
 
 @shared_task(name="forecasting.tasks.train_for_forecast_run", soft_time_limit=3300, time_limit=3600, **RELIABLE)

@@ -237,10 +237,105 @@ def test_it_routes_training_to_the_gpu_queue_and_runs_the_task(shop):
     assert app.amqp.router.route({}, "forecasting.tasks.train_neural_model")["queue"].name == "forecast_gpu"
     assert app.amqp.router.route({}, "forecasting.tasks.forecast_chunk")["queue"].name == "forecast_cpu"
 
-    artifact_id = tasks.train_neural_model(shop.pk, "lstm", CUTOFF.isoformat(), "2024-04-01", TINY)
+    queued = artifact_services.model_artifact_queue(
+        merchant=shop, name="lstm", data_cutoff=CUTOFF, train_data_end=dt.date(2024, 4, 1), params=TINY
+    )
+    artifact_id = tasks.train_neural_model(queued.pk)
 
     artifact = ModelArtifact.objects.get(pk=artifact_id)
+    assert artifact_id == queued.pk
     assert (artifact.merchant_id, artifact.version, artifact.train_data_end) == (shop.pk, 1, dt.date(2024, 4, 1))
+    assert (artifact.status, artifact.attempts, artifact.error) == ("active", 1, "")
+    assert artifact.config["hidden_size"] == 8
+    assert artifact.sha256 == hashlib.sha256(artifact_services.model_artifact_path(artifact).read_bytes()).hexdigest()
+
+
+class WorkerLost(BaseException):
+    """Stands for the worker being killed mid-training: no Exception handler of the service sees it."""
+
+
+def count_builds(monkeypatch) -> list[str]:
+    built: list[str] = []
+
+    def counting(name, **params):
+        built.append(name)
+        return make_neural_model(name, **params)
+
+    monkeypatch.setattr(artifact_services, "make_neural_model", counting)
+    return built
+
+
+def test_it_refuses_a_training_redelivered_after_the_attempts_cap_and_records_why(shop, monkeypatch, artifact_root):
+    built = count_builds(monkeypatch)
+    queued = artifact_services.model_artifact_queue(merchant=shop, name="lstm", data_cutoff=CUTOFF, params=TINY)
+    assert (queued.status, queued.attempts, queued.version) == ("training", 0, 1)
+
+    def die(log):
+        raise WorkerLost
+
+    for _ in range(artifact_services.MAX_TRAINING_ATTEMPTS):
+        with pytest.raises(WorkerLost):
+            artifact_services.model_artifact_training_execute(artifact_id=queued.pk, progress=die)
+    assert ModelArtifact.objects.values_list("status", "attempts").get(pk=queued.pk) == ("training", 2)
+
+    with pytest.raises(ModelArtifactError, match=r"lstm v1 .*did not finish in 2 attempts"):
+        tasks.train_neural_model(queued.pk)
+    with pytest.raises(ModelArtifactError, match="did not finish in 2 attempts"):
+        tasks.train_neural_model(queued.pk)
+
+    artifact = ModelArtifact.objects.get(pk=queued.pk)
+    assert (artifact.status, artifact.attempts) == ("failed", 3)
+    assert artifact.error == (
+        "training did not finish in 2 attempts (the worker was lost each time); not trained again"
+    )
+    assert built == ["lstm", "lstm"]
+    assert not any(path.is_file() for path in artifact_root.rglob("*"))
+    with pytest.raises(ModelArtifactError, match="is failed, not trained"):
+        artifact_services.model_artifact_load(artifact=artifact)
+
+
+def test_it_returns_a_registered_version_to_a_redelivery_without_training_again(shop, monkeypatch):
+    built = count_builds(monkeypatch)
+    queued = artifact_services.model_artifact_queue(merchant=shop, name="lstm", data_cutoff=CUTOFF, params=TINY)
+
+    first = tasks.train_neural_model(queued.pk)
+    again = tasks.train_neural_model(queued.pk)
+
+    assert first == again == queued.pk
+    assert built == ["lstm"]
+    assert ModelArtifact.objects.values_list("version", "status", "attempts").get() == (1, "active", 1)
+
+
+def test_it_goes_on_with_a_training_a_lost_worker_left_unfinished_instead_of_leaving_its_row_behind(shop):
+    lost = artifact_services.model_artifact_queue(merchant=shop, name="lstm", data_cutoff=CUTOFF, params=TINY)
+    ModelArtifact.objects.filter(pk=lost.pk).update(attempts=1)
+
+    artifact = artifact_services.model_artifact_train(merchant=shop, name="lstm", data_cutoff=CUTOFF, params=TINY)
+
+    assert artifact.pk == lost.pk
+    assert ModelArtifact.objects.values_list("version", "status", "attempts").get() == (1, "active", 2)
+    other = artifact_services.model_artifact_train(
+        merchant=shop, name="lstm", data_cutoff=CUTOFF, params={**TINY, "max_epochs": 1}
+    )
+    assert other.version == 2
+
+
+def test_it_records_a_failed_training_and_does_not_retry_it(shop):
+    queued = artifact_services.model_artifact_queue(
+        merchant=shop, name="lstm", data_cutoff=CUTOFF, params={**TINY, "no_such_parameter": 1}
+    )
+
+    with pytest.raises(TypeError):
+        tasks.train_neural_model(queued.pk)
+    artifact = ModelArtifact.objects.get(pk=queued.pk)
+    assert (artifact.status, artifact.attempts) == ("failed", 1)
+    assert artifact.error.startswith("training failed: TypeError: ")
+    assert "no_such_parameter" in artifact.error
+
+    with pytest.raises(ModelArtifactError, match=r"lstm v1 .*failed: training failed: TypeError"):
+        tasks.train_neural_model(queued.pk)
+    assert ModelArtifact.objects.get(pk=queued.pk).attempts == 1
+    assert train(shop).version == 2
 
 
 def run_command(*args: str) -> str:
@@ -274,9 +369,12 @@ def test_it_queues_training_on_the_gpu_workers_from_the_command(shop, monkeypatc
         "--merchant", "acme", "--model", "gru", "--train-end", "2024-04-01", "--param", "hidden_size=16"
     )
 
-    assert queued == [(shop.pk, "gru", CUTOFF.isoformat(), "2024-04-01", {"hidden_size": 16})]
-    assert output == f"task task-1 queued: gru for acme, cutoff {CUTOFF}\n"
-    assert not ModelArtifact.objects.exists()
+    artifact = ModelArtifact.objects.get(merchant=shop)
+    assert queued == [(artifact.pk,)]
+    assert output == f"task task-1 queued: gru v1 (artifact {artifact.pk}) for acme, cutoff {CUTOFF}\n"
+    assert (artifact.name, artifact.status, artifact.attempts) == ("gru", "training", 0)
+    assert (artifact.data_cutoff, artifact.train_data_end) == (CUTOFF, dt.date(2024, 4, 1))
+    assert artifact.config == {"hidden_size": 16}
 
 
 def test_it_reports_bad_command_arguments(shop):

@@ -71,24 +71,27 @@ class Command(BaseCommand):
             params["max_seconds"] = options["max_seconds"]
         name = options["model"]
 
-        if not options["sync"]:
-            result = tasks.train_neural_model.delay(
-                merchant.pk, name, cutoff.isoformat(), train_end.isoformat() if train_end else None, params
+        try:
+            queued = artifact_services.model_artifact_queue(
+                merchant=merchant, name=name, data_cutoff=cutoff, train_data_end=train_end, params=params
             )
-            self.stdout.write(f"task {result.id} queued: {name} for {merchant.slug}, cutoff {cutoff}")
+        except artifact_services.ModelArtifactError as exc:
+            raise CommandError(str(exc)) from exc
+        if not options["sync"]:
+            # the row is committed (no transaction is open here), so the worker finds it
+            result = tasks.train_neural_model.delay(queued.pk)
+            self.stdout.write(
+                f"task {result.id} queued: {name} v{queued.version} (artifact {queued.pk}) for {merchant.slug}, "
+                f"cutoff {cutoff}"
+            )
             return
 
         bar = tqdm(
             total=params.get("max_epochs", neural_model_class(name)().max_epochs), unit="epoch", desc=f"training {name}"
         )
         try:
-            artifact = artifact_services.model_artifact_train(
-                merchant=merchant,
-                name=name,
-                data_cutoff=cutoff,
-                train_data_end=train_end,
-                params=params,
-                progress=lambda log: self._advance(bar, log),
+            artifact = artifact_services.model_artifact_training_execute(
+                artifact_id=queued.pk, progress=lambda log: self._advance(bar, log)
             )
         except artifact_services.ModelArtifactError as exc:
             raise CommandError(str(exc)) from exc
