@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery
 
 from customers.models import Campaign
 from ecomforecast.models import Merchant
@@ -47,17 +47,29 @@ def campaign_forecast_lines(*, merchant: Merchant, forecast: CampaignForecast) -
 
 
 def campaigns_with_evaluations(*, merchant: Merchant) -> QuerySet[Campaign]:
-    """The merchant's campaigns, each with ``latest_evaluations``: its succeeded evaluations, newest first (take the
-    first of each kind). Three queries whatever the number of campaigns."""
-    # a list needs the totals only: the chart, effects and config of every past evaluation would be dead weight
-    succeeded = (
-        CampaignForecast.objects.filter(merchant=merchant, status=CampaignForecast.Status.SUCCEEDED)
+    """The merchant's campaigns, each with ``latest_evaluations``: its latest succeeded evaluation of each kind, newest
+    first, with ``no_evidence`` (the plan's features without evidence, see campaign_services). Three queries whatever
+    the number of campaigns and of their past evaluations."""
+    # evaluations accumulate nightly: a correlated subquery keeps one per (campaign, kind) in the database
+    latest_of_kind = (
+        CampaignForecast.objects.filter(
+            campaign_id=OuterRef("campaign_id"), kind=OuterRef("kind"), status=CampaignForecast.Status.SUCCEEDED
+        )
+        .order_by("-finished_at", "-pk")
+        .values("pk")[:1]
+    )
+    # a list needs the totals only: the chart, effects and config of an evaluation would be dead weight
+    latest = (
+        CampaignForecast.objects.filter(
+            merchant=merchant, status=CampaignForecast.Status.SUCCEEDED, pk=Subquery(latest_of_kind)
+        )
+        .annotate(no_evidence=F("effects__no_evidence"))
         .defer("daily", "effects", "config", "campaign_snapshot", "timings")
         .order_by("-finished_at", "-pk")
     )
     return (
         Campaign.objects.filter(merchant=merchant)
-        .prefetch_related(Prefetch("forecasts", queryset=succeeded, to_attr="latest_evaluations"))
+        .prefetch_related(Prefetch("forecasts", queryset=latest, to_attr="latest_evaluations"))
         .order_by("-starts_on", "-pk")
     )
 

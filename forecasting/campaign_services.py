@@ -15,6 +15,11 @@ A plan also forecasts the demand the campaign takes from the unpromoted products
 (the pooled effect's 90 % interval below 0) is the siblings' lost revenue and margin taken off the campaign's
 incremental revenue, margin, profit and ROI, path by path; ``gross_profit`` there keeps the profit before it.
 
+A plan whose campaign changes only features the history never saw varying (no past campaign, no discount) has no
+evidence of a lift: ``effects["no_evidence"]`` names those features, p_positive is None and the with-campaign
+forecast is the baseline. ``effects["unidentified"]`` lists every unseen feature the campaign changes, also when
+others carry a lift.
+
 A readout (kind READOUT) needs the campaign and its post window to have ended by the data cutoff: the products'
 demand from the start is set against a counterfactual forecast from the data before it (campaign_readout), scaled
 by the untreated other products (controls); predicted_roi is that of the latest plan made before the start.
@@ -508,7 +513,10 @@ def _plan_write(
     forecast.campaign_units = float(total.with_campaign[window].sum())
     forecast.lift_units = _number(total.units.mean)
     forecast.lift_pct = _number(total.percent.mean)
-    forecast.p_positive = float(np.mean(increments > 0))
+    # every feature the campaign changes unseen in the history: the with-campaign paths are the baseline's, and a
+    # lift of 0 with a zero-width interval would read as a finding
+    no_evidence = list(result.unidentified) if result.unidentified and not np.any(increments) else []
+    forecast.p_positive = None if no_evidence else float(np.mean(increments > 0))
     forecast.cost = campaign.cost
     forecast.stock_short_count = sum(line.shortfall > 0 for line in lines)
     forecast.estimates = {**_lift_estimates(total), **_money_write(forecast, result)}
@@ -524,6 +532,7 @@ def _plan_write(
             for product_id, effects in zip(panel.product_ids, result.effects, strict=True)
         },
         "unidentified": list(result.unidentified),
+        "no_evidence": no_evidence,
         "others": len(panel.other_ids),
         "skipped_products": panel.skipped,
         "assumed": panel.assumed,

@@ -29,6 +29,7 @@ from forecasting.models import CampaignForecast
 PLAN, READOUT = CampaignForecast.Kind.PLAN, CampaignForecast.Kind.READOUT
 ACTIVE = (CampaignForecast.Status.PENDING, CampaignForecast.Status.RUNNING)
 PRODUCT_LINES_SHOWN = 100
+NO_EVIDENCE = "No past campaign to learn the lift from: the forecast shows the baseline only."
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,13 @@ def _with_interval(forecast: CampaignForecast, name: str, fmt) -> str:
 def _value(forecast: CampaignForecast, name: str, fallback: float | None = None) -> float | None:
     found = estimate(forecast, name)
     return found["mean"] if found is not None else fallback
+
+
+def no_evidence(forecast: CampaignForecast) -> list[str]:
+    """The features the plan's lift has no evidence for (empty when it has some), from the list's annotation or the
+    stored effects."""
+    found = forecast.no_evidence if hasattr(forecast, "no_evidence") else (forecast.effects or {}).get("no_evidence")
+    return list(found or [])
 
 
 def plan_readings(forecast: CampaignForecast, *, currency: str) -> list[Reading]:
@@ -263,6 +271,10 @@ class CampaignRow:
     failed: CampaignForecast | None
 
     @property
+    def plan_no_evidence(self) -> bool:
+        return bool(self.plan and no_evidence(self.plan))
+
+    @property
     def plan_lift(self) -> str:
         return _signed_percent(_value(self.plan, "lift_pct", self.plan.lift_pct)) if self.plan else ""
 
@@ -354,7 +366,7 @@ class CampaignListView(MerchantPageMixin, TemplateView):
                     ),
                 )
             )
-        context.update(page=page, rows=rows, can_write=self.request.membership.can_write)
+        context.update(page=page, rows=rows, can_write=self.request.membership.can_write, no_evidence_text=NO_EVIDENCE)
         return context
 
 
@@ -461,7 +473,7 @@ class CampaignDetailView(MerchantPageMixin, TemplateView):
 
     def _plan_context(self, plan: CampaignForecast, *, campaign: Campaign, currency: str) -> dict:
         lines = campaign_selectors.campaign_forecast_lines(merchant=self.request.merchant, forecast=plan)
-        return {
+        context = {
             "plan_readings": plan_readings(plan, currency=currency),
             "plan_roi_chance": chance_in_words(plan.p_roi_positive, "the campaign pays for itself"),
             "plan_lift_chance": chance_in_words(plan.p_positive, "the campaign sells more than it would without it"),
@@ -471,6 +483,10 @@ class CampaignDetailView(MerchantPageMixin, TemplateView):
             "plan_level": level_text(plan),
             "cannibalisation": cannibalisation_summary(plan, currency=currency),
         }
+        if no_evidence(plan):
+            # with no evidence of a lift, its tiles and chances would present assumed zeros as findings
+            context.update(plan_no_evidence=NO_EVIDENCE, plan_readings=[], plan_roi_chance="", plan_lift_chance="")
+        return context
 
     def _can_read_out(self, campaign: Campaign) -> bool:
         """Whether the sales data reach past the campaign and its post window, as a readout needs."""

@@ -4,7 +4,7 @@ POST to request a fresh one. Served under the campaign's URL (/campaigns/{id}/fo
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
@@ -49,10 +49,13 @@ class CampaignForecastLineSerializer(serializers.ModelSerializer):
 class CampaignForecastSerializer(serializers.ModelSerializer):
     """One evaluation. ``estimates``: every quantity as {mean, lower, upper} at ``level`` (roi_quantiles: the ROI
     distribution); ``daily``: dates and daily bands summed over the products (plan: baseline_* and campaign_*;
-    readout: actual and counterfactual_*)."""
+    readout: actual and counterfactual_*). ``no_evidence``: the plan's campaign features the history never saw
+    varying when none of them has evidence; the lift is then not estimated (zero, p_positive null) and the
+    with-campaign forecast is the baseline."""
 
     kind = named_choice_field(CampaignForecast.Kind, "CampaignEvaluationKind", read_only=True)
     status = named_choice_field(CampaignForecast.Status, "CampaignEvaluationStatus", read_only=True)
+    no_evidence = serializers.SerializerMethodField()
 
     class Meta:
         model = CampaignForecast
@@ -80,6 +83,7 @@ class CampaignForecastSerializer(serializers.ModelSerializer):
             "predicted_roi",
             "control_ratio",
             "stock_short_count",
+            "no_evidence",
             "estimates",
             "daily",
             "effects",
@@ -91,6 +95,10 @@ class CampaignForecastSerializer(serializers.ModelSerializer):
             "finished_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_no_evidence(self, forecast: CampaignForecast) -> list[str]:
+        return list((forecast.effects or {}).get("no_evidence") or [])
 
 
 class CampaignEvaluationProgressSerializer(serializers.ModelSerializer):

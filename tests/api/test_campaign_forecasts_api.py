@@ -89,6 +89,18 @@ def test_it_returns_the_latest_succeeded_plan_with_its_lines_and_the_active_one(
     assert (readout["latest"]["kind"], readout["latest"]["lift_pct"], readout["active"]) == ("readout", 0.9, None)
 
 
+def test_it_carries_the_features_a_plan_has_no_evidence_for(api_client, campaign):
+    evaluation(campaign, effects={"no_evidence": ["campaign", "discount"]}, lift_pct=0.0, p_positive=None)
+    evaluation(campaign, kind=READOUT)
+
+    plan = api_client.get(url(campaign)).json()["latest"]
+    readout = api_client.get(url(campaign, "readout")).json()["latest"]
+
+    assert (plan["no_evidence"], plan["p_positive"]) == (["campaign", "discount"], None)
+    assert plan["effects"]["no_evidence"] == ["campaign", "discount"]
+    assert readout["no_evidence"] == []
+
+
 def test_it_answers_404_with_a_message_before_any_evaluation_succeeded(api_client, campaign):
     response = api_client.get(url(campaign))
     assert response.status_code == 404

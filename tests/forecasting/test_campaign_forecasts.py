@@ -75,6 +75,7 @@ def test_it_plans_a_campaign_with_its_lift_money_and_fan_chart(merchant, shop):
     assert all(low <= high for low, high in zip(daily["campaign_p10"], daily["campaign_p90"], strict=True))
     assert forecast.effects["lead_days"] == 7
     assert forecast.effects["others"] == 4
+    assert forecast.effects["no_evidence"] == []
 
     lines = list(CampaignForecastLine.objects.filter(forecast=forecast))
     assert sorted(line.product_id for line in lines) == sorted(product.pk for product in shop.promoted)
@@ -133,6 +134,22 @@ def test_it_checks_stock_against_p90_demand_to_the_campaigns_end(merchant, shop,
     assert (need.campaign_id, need.starts_on, need.ends_on) == (campaign.pk, campaign.starts_on, campaign.ends_on)
     assert need.forecast_start == CUTOFF + dt.timedelta(days=1)
     assert forecast.effects["reorder"] == {"plan_id": None, "applied": 0}
+
+
+def test_it_flags_a_plan_without_a_past_campaign_to_learn_the_lift_from(merchant, shop):
+    Campaign.objects.filter(pk__in=[past.pk for past in shop.past] + [shop.flat.pk]).delete()
+    campaign = planned_campaign(merchant, shop)
+
+    forecast = evaluate(merchant, campaign, PLAN)
+
+    assert forecast.status == CampaignForecast.Status.SUCCEEDED, forecast.error
+    assert forecast.effects["no_evidence"] == ["campaign", "campaign:after", "discount"]
+    assert forecast.effects["unidentified"] == ["campaign", "campaign:after", "discount"]
+    # no lift is invented: the with-campaign forecast is the baseline, and no chance of a lift is claimed
+    assert forecast.p_positive is None
+    assert forecast.campaign_units == pytest.approx(forecast.baseline_units)
+    assert forecast.daily["campaign_mean"] == pytest.approx(forecast.daily["baseline_mean"])
+    assert forecast.products_total == PROMOTED
 
 
 def test_it_plans_a_running_campaign_over_its_remaining_days(merchant, shop):

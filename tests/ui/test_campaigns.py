@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import Campaign
+from forecasting import campaign_selectors
 from forecasting.models import CampaignForecast, CampaignForecastLine
 from tests.factories import (
     CampaignFactory,
@@ -210,6 +211,69 @@ def test_it_lists_campaigns_in_the_same_number_of_queries_for_more_campaigns(
     html = response.content.decode()
     assert html.count("<tr data-campaign=") == 5
     assert html.count("20% off · no channel · 1 product + 1 category") == 4
+
+
+def test_it_loads_only_the_latest_succeeded_evaluation_of_each_kind(
+    owner_client, merchant, spring, django_assert_max_num_queries
+):
+    few = queries_to_get(owner_client, LIST)
+    campaign = spring["campaign"]
+    for hours in (3, 2, 1):
+        plan_of(campaign, lift_pct=0.9, minutes_ago=60 * hours, estimates={})
+        evaluation(campaign, kind="readout", lift_pct=0.5, minutes_ago=60 * hours)
+    readout = evaluation(campaign, kind="readout", lift_pct=0.18, minutes_ago=30)
+    evaluation(campaign, kind="readout", status="failed", minutes_ago=90, error="boom")
+    other = campaign_from(merchant, dt.date(2024, 5, 1), external_id="MAY")
+    may_plan = plan_of(other, minutes_ago=240)
+
+    campaigns = list(campaign_selectors.campaigns_with_evaluations(merchant=merchant))
+
+    assert [[forecast.pk for forecast in c.latest_evaluations] for c in campaigns] == [
+        [may_plan.pk],
+        [spring["plan"].pk, readout.pk],
+    ]
+    with django_assert_max_num_queries(few):
+        response = owner_client.get(LIST)
+    assert text_of(row_of(response, "SPRING")).endswith("+25% +10% to +41% +45% -10% to +90% 72% 1 short +18% — — / —")
+
+
+def test_it_says_a_plan_without_a_past_campaign_shows_the_baseline_only(owner_client, merchant):
+    campaign = campaign_from(merchant, dt.date(2024, 3, 1), external_id="FIRST", name="First sale")
+    mug = ProductFactory(merchant=merchant, sku="MUG-1")
+    campaign.products.set([mug])
+    plan = plan_of(
+        campaign,
+        campaign_units=400.0,
+        lift_units=0.0,
+        lift_pct=0.0,
+        p_positive=None,
+        profit=-620.0,
+        roi=-1.24,
+        p_roi_positive=0.0,
+        stock_short_count=0,
+        estimates={
+            "lift_units": {"mean": 0.0, "lower": 0.0, "upper": 0.0},
+            "lift_pct": {"mean": 0.0, "lower": 0.0, "upper": 0.0},
+        },
+        effects={"no_evidence": ["campaign", "discount"], "unidentified": ["campaign", "discount"]},
+    )
+    line(plan, mug, campaign_units=200.0, lift_units=0.0, lift_pct=0.0, revenue=None, margin=None)
+    sentence = "No past campaign to learn the lift from: the forecast shows the baseline only."
+
+    page = owner_client.get(detail_url(campaign))
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f'<p class="verdict" id="plan-no-evidence">{sentence}</p>' in html
+    assert metrics_in(html) == {}
+    assert "+0%" not in html
+    assert "0%</td>" not in html
+    assert "chance" not in html
+    assert "Expected units without the campaign 400, with it 400" in html
+    listed = owner_client.get(LIST)
+    assert text_of(row_of(listed, "FIRST")) == (
+        f"First sale FIRST 2024-03-01 – 2024-03-03 20% off · no channel · 1 product {sentence} Enough No readout yet"
+    )
 
 
 def test_it_pages_the_list_newest_first(owner_client, merchant):
