@@ -17,12 +17,12 @@ from django.views.generic import TemplateView
 
 from customers.models import Campaign
 from customers.selectors import campaign_list
+from customers.services import campaign_save
 from ecomforecast.pipeline import campaign_plan_after_save
 from ecomforecast.views import MerchantPageMixin
 from forecasting import campaign_charts, campaign_selectors
 from forecasting.campaign_forms import CampaignForm
 from forecasting.campaign_io import CampaignEvaluationError
-from forecasting.campaign_planner_services import campaign_save
 from forecasting.campaign_services import POST_DAYS, campaign_forecast_request, default_data_cutoff
 from forecasting.models import CampaignForecast
 

@@ -10,9 +10,9 @@ from django.db import transaction
 from django.db.models import Sum
 
 from customers.models import Campaign, OrderLine
+from customers.services import campaign_save
 from ecomforecast.demo.shop import DemoShop
 from ecomforecast.importing import ImportReport, run_import
-from forecasting.campaign_planner_services import campaign_save
 from forecasting.io import last_sale_day
 from inventory.models import Product
 
