@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from forecasting.engine.neural.gpt import GPTForecaster, from_pretrained, pretrain
+from forecasting.engine.neural.gpt import GPTForecaster, from_pretrained, pretrain, sample_tokens
 from forecasting.engine.neural.synthetic import generate_corpus
 from forecasting.engine.neural.tokenizer import PAD, ZERO, MeanScaleTokenizer
 from forecasting.engine.neural.training import load_checkpoint
@@ -300,3 +300,30 @@ def test_it_refuses_operator_covariates_that_do_not_match_the_promotion_flag(tmp
             with_promotions=True,
             **TINY,
         )
+
+
+def test_sampling_with_the_key_value_cache_gives_the_logits_of_a_full_causal_pass(fitted):
+    module = fitted.module_.eval()
+    generator = torch.Generator().manual_seed(3)
+    tokens = torch.randint(1, fitted.tokenizer.vocab_size, (5, 12), generator=generator)
+    conditioning = torch.randn(5, 12, module.conditioning.in_features, generator=generator)
+    with torch.no_grad():
+        full = module(tokens, conditioning)
+        cache = module.cache(12)
+        # the context in one pass, then one position at a time, each written into the cache in place
+        steps = [module(tokens[:, :8], conditioning[:, :8], cache)]
+        for position in range(8, 12):
+            steps.append(module(tokens[:, position : position + 1], conditioning[:, position : position + 1], cache))
+    assert cache.filled == 12
+    torch.testing.assert_close(torch.cat(steps, dim=1), full, rtol=1e-4, atol=1e-4)
+
+
+def test_it_samples_tokens_in_proportion_to_their_probabilities():
+    probabilities = torch.tensor([[0.0, 0.2, 0.0, 0.5, 0.3]]).repeat(20000, 1)
+    torch.manual_seed(0)
+    tokens = sample_tokens(probabilities)[:, 0]
+    shares = torch.bincount(tokens, minlength=5).float() / len(tokens)
+    # tokens of zero probability (PAD) are never drawn; the rest within 0.015 of their share (about 4 sd)
+    assert shares[0] == 0
+    assert shares[2] == 0
+    torch.testing.assert_close(shares[[1, 3, 4]], torch.tensor([0.2, 0.5, 0.3]), rtol=0, atol=0.015)

@@ -39,8 +39,6 @@ from forecasting.engine.neural.training import TrainingLog, load_checkpoint
 # Sequences (windows x paths) sampled together: bounds the key/value cache, which holds every path's history.
 MAX_SEQUENCES_PER_PASS = 8192
 
-KeyValues = list[tuple[torch.Tensor, torch.Tensor]]
-
 
 def sinusoidal_positions(start: int, length: int, d_model: int, device: torch.device) -> torch.Tensor:
     """(length, d_model) fixed codes of positions start..start+length-1 (d_model even; any length, no training)."""
@@ -54,6 +52,38 @@ def sinusoidal_positions(start: int, length: int, d_model: int, device: torch.de
     return codes
 
 
+class KeyValueCache:
+    """Keys and values of every layer for up to ``length`` positions, preallocated at the first write.
+
+    Sampling writes each new position in place; growing the cache by concatenation would copy the whole history
+    at every step (quadratic in the horizon, and most of the sampling time on a CPU)."""
+
+    def __init__(self, n_layers: int, length: int) -> None:
+        self.length = length
+        self.keys: list[torch.Tensor | None] = [None] * n_layers
+        self.values: list[torch.Tensor | None] = [None] * n_layers
+        self.filled = 0
+
+    def write(self, layer: int, key: torch.Tensor, value: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Store (N, heads, L, width) keys and values after the filled positions; all keys and values so far."""
+        if self.keys[layer] is None:
+            size, heads, _, width = key.shape
+            self.keys[layer] = key.new_empty((size, heads, self.length, width))
+            self.values[layer] = value.new_empty((size, heads, self.length, width))
+        end = self.filled + key.shape[2]
+        self.keys[layer][:, :, self.filled : end] = key
+        self.values[layer][:, :, self.filled : end] = value
+        return self.keys[layer][:, :, :end], self.values[layer][:, :, :end]
+
+    def repeat_interleave(self, repeats: int) -> KeyValueCache:
+        """The cache of every sequence repeated ``repeats`` times in a row (one copy per sample path)."""
+        copy = KeyValueCache(len(self.keys), self.length)
+        copy.keys = [None if part is None else part.repeat_interleave(repeats, dim=0) for part in self.keys]
+        copy.values = [None if part is None else part.repeat_interleave(repeats, dim=0) for part in self.values]
+        copy.filled = self.filled
+        return copy
+
+
 class _CausalSelfAttention(nn.Module):
     def __init__(self, d_model: int, n_heads: int, dropout: float) -> None:
         super().__init__()
@@ -62,25 +92,21 @@ class _CausalSelfAttention(nn.Module):
         self.qkv = nn.Linear(d_model, 3 * d_model)
         self.out = nn.Linear(d_model, d_model)
 
-    def forward(
-        self, x: torch.Tensor, past: tuple[torch.Tensor, torch.Tensor] | None
-    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
-        """Attention of x's positions to themselves and to ``past`` keys/values, which all precede them.
-
-        Without ``past`` the positions are masked causally; with it, x is one new position that may see all.
-        """
+    def forward(self, x: torch.Tensor, cache: KeyValueCache | None, layer: int) -> torch.Tensor:
+        """Attention of x's positions to themselves and to the positions already in ``cache``, which all precede
+        them; x's keys and values are written into the cache after those. Masked causally when x has several
+        positions (the context pass); one new position (a sampling step) may see all."""
         size, length, width = x.shape
         query, key, value = (
             part.view(size, length, self.n_heads, width // self.n_heads).transpose(1, 2)
             for part in self.qkv(x).split(width, dim=-1)
         )
-        if past is not None:
-            key = torch.cat([past[0], key], dim=2)
-            value = torch.cat([past[1], value], dim=2)
+        if cache is not None:
+            key, value = cache.write(layer, key, value)
         attended = F.scaled_dot_product_attention(
-            query, key, value, dropout_p=self.dropout if self.training else 0.0, is_causal=past is None
+            query, key, value, dropout_p=self.dropout if self.training else 0.0, is_causal=length > 1
         )
-        return self.out(attended.transpose(1, 2).reshape(size, length, width)), (key, value)
+        return self.out(attended.transpose(1, 2).reshape(size, length, width))
 
 
 class _Block(nn.Module):
@@ -94,13 +120,9 @@ class _Block(nn.Module):
         )
         self.residual_dropout = nn.Dropout(dropout)
 
-    def forward(
-        self, x: torch.Tensor, past: tuple[torch.Tensor, torch.Tensor] | None
-    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
-        attended, present = self.attention(self.attention_norm(x), past)
-        x = x + self.residual_dropout(attended)
-        x = x + self.residual_dropout(self.feedforward(self.feedforward_norm(x)))
-        return x, present
+    def forward(self, x: torch.Tensor, cache: KeyValueCache | None, layer: int) -> torch.Tensor:
+        x = x + self.residual_dropout(self.attention(self.attention_norm(x), cache, layer))
+        return x + self.residual_dropout(self.feedforward(self.feedforward_norm(x)))
 
 
 class _Network(nn.Module):
@@ -137,16 +159,32 @@ class _Network(nn.Module):
         return torch.where(observed > 0, tokens, torch.full_like(tokens, PAD))
 
     def forward(
-        self, tokens: torch.Tensor, conditioning: torch.Tensor, start: int = 0, past: KeyValues | None = None
-    ) -> tuple[torch.Tensor, KeyValues]:
-        """Logits (N, L, vocab) for positions start..start+L-1, and the keys/values to continue from."""
+        self, tokens: torch.Tensor, conditioning: torch.Tensor, cache: KeyValueCache | None = None
+    ) -> torch.Tensor:
+        """Logits (N, L, vocab) for the L positions after those already in ``cache`` (from 0 without one); their
+        keys and values are added to the cache."""
+        start = 0 if cache is None else cache.filled
         x = self.token_embedding(tokens) + self.conditioning(conditioning)
         x = self.input_dropout(x + sinusoidal_positions(start, tokens.shape[1], self.d_model, tokens.device))
-        presents = []
         for index, block in enumerate(self.blocks):
-            x, present = block(x, None if past is None else past[index])
-            presents.append(present)
-        return self.head(self.norm(x)).float(), presents
+            x = block(x, cache, index)
+        if cache is not None:
+            cache.filled += tokens.shape[1]
+        return self.head(self.norm(x)).float()
+
+    def cache(self, length: int) -> KeyValueCache:
+        """An empty key/value cache for up to ``length`` positions."""
+        return KeyValueCache(len(self.blocks), length)
+
+
+def sample_tokens(probabilities: torch.Tensor) -> torch.Tensor:
+    """(N, 1) one token per row of (N, vocab) probabilities, by inverting each row's cumulative distribution at a
+    uniform draw (torch's global generator: callers seed it); several times faster than torch.multinomial on a
+    CPU for a few hundred tokens."""
+    cumulative = probabilities.cumsum(dim=-1)
+    uniform = torch.rand(probabilities.shape[0], 1, device=probabilities.device, dtype=cumulative.dtype)
+    token = torch.searchsorted(cumulative, uniform * cumulative[:, -1:], right=True)
+    return token.clamp_max(probabilities.shape[1] - 1)
 
 
 class GPTForecaster(NeuralModel):
@@ -206,7 +244,7 @@ class GPTForecaster(NeuralModel):
         features = torch.cat([batch["past_features"], batch["future_features"]], dim=1)
         targets = module.tokens(values, observed)
         inputs = F.pad(targets, (1, 0), value=PAD)[:, :-1]
-        logits, _ = module(inputs, self._conditioning(features, batch["scale"]))
+        logits = module(inputs, self._conditioning(features, batch["scale"]))
         total = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=PAD, reduction="sum")
         return total / (targets != PAD).sum().clamp_min(1)
 
@@ -227,21 +265,20 @@ class GPTForecaster(NeuralModel):
         features = torch.cat([batch["past_features"], batch["future_features"]], dim=1)
         conditioning = self._conditioning(features, scale)
         inputs = F.pad(module.tokens(batch["past_values"], batch["past_observed"]), (1, 0), value=PAD)
-        logits, past = module(inputs, conditioning[:, : context + 1])
-        logits = logits[:, -1].repeat_interleave(n_paths, dim=0)
-        past = [(key.repeat_interleave(n_paths, dim=0), value.repeat_interleave(n_paths, dim=0)) for key, value in past]
+        cache = module.cache(context + h)
+        logits = module(inputs, conditioning[:, : context + 1], cache)[:, -1].repeat_interleave(n_paths, dim=0)
+        cache = cache.repeat_interleave(n_paths)
         conditioning = conditioning.repeat_interleave(n_paths, dim=0)
         draws, expected = [], []
         for step in range(h):
             logits[:, PAD] = -torch.inf
             probabilities = torch.softmax(logits, dim=-1)
-            token = torch.multinomial(probabilities, 1)
+            token = sample_tokens(probabilities)
             draws.append(token[:, 0])
             expected.append(probabilities @ module.centres)
             if step + 1 < h:
                 position = context + 1 + step
-                logits, past = module(token, conditioning[:, position : position + 1], position, past)
-                logits = logits[:, -1]
+                logits = module(token, conditioning[:, position : position + 1], cache)[:, -1]
         path_scale = scale.repeat_interleave(n_paths)[:, None]
         paths = (module.centres[torch.stack(draws, dim=1)] * path_scale).reshape(size, n_paths, h)
         mean = (torch.stack(expected, dim=1) * path_scale).reshape(size, n_paths, h).mean(dim=1)
