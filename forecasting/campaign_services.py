@@ -533,6 +533,7 @@ def _plan_write(
         },
         "unidentified": list(result.unidentified),
         "no_evidence": no_evidence,
+        "calibration": _jsonable(result.calibration) if result.calibration else None,
         "others": len(panel.other_ids),
         "skipped_products": panel.skipped,
         "assumed": panel.assumed,

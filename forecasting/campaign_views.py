@@ -120,6 +120,20 @@ def no_evidence(forecast: CampaignForecast) -> list[str]:
     return list(found or [])
 
 
+def checked_in_words(forecast: CampaignForecast) -> str:
+    """How the merchant's past campaigns, each held out and forecast as if it were new, judged the plan's interval
+    (engine campaigns.calibration_summary); empty for a plan without that check."""
+    found = (forecast.effects or {}).get("calibration")
+    if not found or not found.get("campaigns"):
+        return ""
+    count = int(found["campaigns"])
+    return (
+        f"Checked on {count} past promotion{'s' if count != 1 else ''}, each forecast as if it were new: "
+        f"{found['with_spread_coverage']:.0%} of their measured lifts fall inside the {found['level']:.0%} interval. "
+        f"The interval allows for promotions differing by about ±{found['spread']:.0%} beyond what the model explains."
+    )
+
+
 def plan_readings(forecast: CampaignForecast, *, currency: str) -> list[Reading]:
     """The plan's tiles: lift in units and percent, incremental revenue and margin, cost, profit and ROI."""
     cost = float(forecast.cost)
@@ -482,6 +496,7 @@ class CampaignDetailView(MerchantPageMixin, TemplateView):
             "stock_warnings": list(lines.filter(shortfall__gt=0).order_by("needed_by", "-shortfall", "pk")),
             "plan_level": level_text(plan),
             "cannibalisation": cannibalisation_summary(plan, currency=currency),
+            "plan_checked": checked_in_words(plan),
         }
         if no_evidence(plan):
             # with no evidence of a lift, its tiles and chances would present assumed zeros as findings

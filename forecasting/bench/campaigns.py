@@ -229,6 +229,8 @@ def evaluate_demo(
                 for name, entry in (planned.effects[0].get("effects", {}) if planned.effects else {}).items()
                 if entry["episode_sd"] is not None
             },
+            # the held-out check of the planned interval on the campaigns before this one
+            "calibration": planned.calibration,
             "predicted_roi": planned.roi.mean if planned.roi is not None else None,
             "p_roi_positive": planned.p_roi_positive,
         }

@@ -50,7 +50,9 @@ against re-multiplied forecasts, like any other forecast; effects too noisy to h
 shrinkage, so a covariate without an effect leaves the forecast nearly unchanged. Without X nothing changes.
 Column kinds (``flag``, ``price``, ``numeric``) are ``covariate_kinds`` or inferred (0/1 columns are flags,
 non-negative ones prices); Forecast.info["covariates"] and AutoResult.covariates record each series' effects
-(with standard errors, and the pooled ones) and the factors applied to its forecast.
+(with standard errors, and the pooled ones) and the factors applied to its forecast; after a forecast with
+covariates, ``covariate_effects_`` holds the effects fitted on the whole history (covariates.CovariateEffects, with
+the held-out scores of the past campaigns that calibrate a planned campaign's interval), None without them.
 
 Global models (the neural tier) join as candidates through ``global_models``: a mapping name -> a *fitted*
 forecasting.engine.base.GlobalModel, added to every class's route (unless ``candidates`` already routes it). auto
@@ -261,6 +263,7 @@ class AutoForecaster:
     ) -> _CovariatePlan | None:
         """Covariate effects fitted at every internal cutoff and at the end, each on the data up to it; None
         without covariates."""
+        self.covariate_effects_ = None
         if X is None or X_future is None:
             return None
         covariates = align_covariates(cleaned, X, X_future, panel.shape[1], horizon)
@@ -281,6 +284,7 @@ class AutoForecaster:
             log_factors[cutoff] = effects.log_factors(features[:, : cutoff + horizon])
             if cutoff == length:
                 summaries = [effects.summary(row) for row in range(len(panel))]
+                self.covariate_effects_ = effects
         return _CovariatePlan(log_factors, summaries)
 
     # -- one demand class ------------------------------------------------------------------------------------

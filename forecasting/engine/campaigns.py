@@ -13,9 +13,12 @@ fitted effects are means over past promotions, and the response differs from one
 season, audience) even for the same product and discount: each path also draws the campaign's own deviation
 u_k ~ N(0, diag episode_sd^2) (covariates.py measures that spread over the past promotion episodes), one draw per
 path shared by all products, since the campaign is one episode for all of them. A path's forecast is rescaled by
-exp(beta_ik . x - beta_i . x) in both plans, beta_ik including u_k. Lifts, revenue, margin, profit and ROI are
-then computed path by path, and their intervals are quantiles over the paths: they hold the demand noise and the
-uncertainty of the effects together.
+exp(beta_ik . x - beta_i . x) in both plans, beta_ik including u_k. The past campaigns, each held out and scored
+as a new one (covariates.CampaignScores), then say how much the lift still deviates beyond all that; the
+with-campaign paths draw that deviation too (tau from its posterior times a normal, one per path for every
+product, on the periods the campaign changes), and ``calibration`` reports the check. Lifts, revenue, margin,
+profit and ROI are then computed path by path, and their intervals are quantiles over the paths: they hold the
+demand noise and the uncertainty of the effects together.
 
 Three lifts are reported, because they answer different questions:
 
@@ -49,9 +52,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import ndtri
 
 from forecasting.engine.auto import AutoForecaster, AutoResult, align_covariates
-from forecasting.engine.covariates import LOG_FACTOR_BOUND, PRICE, covariate_features, infer_kinds
+from forecasting.engine.covariates import (
+    LOG_FACTOR_BOUND,
+    PRICE,
+    CampaignScores,
+    covariate_features,
+    infer_kinds,
+)
 from forecasting.engine.models.common import clean_series
 
 DEFAULT_ROI_LEVELS = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
@@ -115,7 +125,9 @@ class CampaignForecast:
     the money. profit_draws: (K,) incremental margin minus campaign cost per path; roi and roi_quantiles are None
     without a positive campaign cost, profit and p_roi_positive (= P(profit > 0)) None without prices. effects: each
     product's fitted covariate effects (auto's summary); unidentified: features the campaign changes whose effect
-    the history could not estimate (they never varied there), so the lift leaves them out."""
+    the history could not estimate (they never varied there), so the lift leaves them out. calibration: the
+    held-out check of the effects' uncertainty on the past campaigns (``calibration_summary``), None without
+    covariates."""
 
     rows: tuple[int, ...]
     products: tuple[CampaignLift, ...]
@@ -130,6 +142,7 @@ class CampaignForecast:
     profit_draws: np.ndarray | None
     effects: tuple[Mapping[str, object], ...]
     unidentified: tuple[str, ...]
+    calibration: Mapping[str, object] | None = None
 
 
 @dataclass(frozen=True)
@@ -266,7 +279,10 @@ def campaign_forecast(
     pinned = copy.copy(forecaster)
     pinned.covariate_kinds = kinds
     campaign_results = pinned.forecast(series, horizon, X=X, X_future=X_campaign)
+    fitted = pinned.covariate_effects_
     baseline_results = pinned.forecast(series, horizon, X=X, X_future=X_baseline)
+    scores = fitted.campaign_scores if fitted is not None else None
+    calibration = calibration_summary(scores, level)
 
     def future_features(aligned: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
         features, names = covariate_features(
@@ -277,7 +293,9 @@ def campaign_forecast(
     campaign_features, names = future_features(aligned_campaign)
     baseline_features, _ = future_features(aligned_baseline)
     effects = [_effect_arrays(campaign_results[row], names) for row in rows]
-    draws = _effect_draws(effects, forecaster.n_paths, np.random.default_rng(seed))
+    rng = np.random.default_rng(seed)
+    draws = _effect_draws(effects, forecaster.n_paths, rng)
+    deviation = _campaign_deviation(scores, forecaster.n_paths, rng)
     unidentified = sorted(
         {
             name
@@ -299,6 +317,11 @@ def campaign_forecast(
         estimate = effects[product][0]
         baseline = _rescaled_paths(baseline_results[row], baseline_features[product], estimate, draws[product])
         campaign = _rescaled_paths(campaign_results[row], campaign_features[product], estimate, draws[product])
+        # the campaign's own deviation moves the periods it changes
+        changed = np.any(campaign_features[product] != baseline_features[product], axis=1)
+        campaign = campaign * np.exp(
+            np.clip(deviation[:, None] * changed[None, :], -LOG_FACTOR_BOUND, LOG_FACTOR_BOUND)
+        )
         economics = None
         if prices is not None:
             economics = incremental_economics(
@@ -347,7 +370,42 @@ def campaign_forecast(
         profit_draws=profit_draws,
         effects=tuple(campaign_results[row].covariates or {} for row in rows),
         unidentified=tuple(unidentified),
+        calibration=calibration,
     )
+
+
+def calibration_summary(scores: CampaignScores | None, level: float) -> dict[str, object] | None:
+    """How the past campaigns, each held out and forecast as a new one (covariates.CampaignScores), judge the
+    model's interval for the next campaign: ``campaigns`` scored, ``spread`` the posterior mean of the extra
+    campaign-to-campaign deviation tau (root mean square; its draws widen the plan's lift), ``held_out_coverage``
+    and ``with_spread_coverage`` the share of their log lifts inside the ``level`` interval without and with it
+    (their measurement noise included). None without past campaigns."""
+    if scores is None or not len(scores):
+        return None
+    grid, weights = scores.spread_posterior()
+    extra = float(np.sum(weights * grid**2))
+    quantile = float(ndtri(0.5 + level / 2.0))
+
+    def coverage(variance: float) -> float:
+        spread = np.sqrt(scores.model_variance + scores.noise_variance + variance)
+        return float(np.mean(np.abs(scores.residual) <= quantile * spread))
+
+    return {
+        "campaigns": len(scores),
+        "level": level,
+        "spread": float(np.sqrt(extra)),
+        "held_out_coverage": coverage(0.0),
+        "with_spread_coverage": coverage(extra),
+    }
+
+
+def _campaign_deviation(scores: CampaignScores | None, n_paths: int, rng: np.random.Generator) -> np.ndarray:
+    """(K,) each path's draw of the campaign's own deviation of its log lift beyond the model's: tau from its
+    posterior times a standard normal, one per path for every product (zeros without past campaigns)."""
+    if scores is None or not len(scores):
+        return np.zeros(n_paths)
+    grid, weights = scores.spread_posterior()
+    return rng.choice(grid, size=n_paths, p=weights) * rng.standard_normal(n_paths)
 
 
 def campaign_readout(

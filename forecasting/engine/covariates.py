@@ -44,6 +44,14 @@ For series i at period t the model is
   too, which the next campaign does face. With fewer than MIN_CAMPAIGNS campaigns where a feature is on, sigma is
   DEFAULT_SPREAD. The past campaigns' deviations also make the series they promoted together dependent, which the
   series-clustered sandwich ignores: their covariance is added to the pooled (and so every per-series) variance.
+- ``campaign_scores``: every past campaign scored as if it were the next one, which is what a planned campaign's
+  interval must hold. Its log lift is measured against the pooled effects refitted without its periods (one Newton
+  step from the full fit, so a campaign with features no other had, a deeper discount say, is judged by the effects
+  the others imply), next to the variance the model gives a new campaign with its features (error of the pooled
+  effects plus the episode spread) and its placebo-calibrated measurement noise. ``spread_posterior`` turns them
+  into the posterior of tau, a deviation of the log lift beyond what the model explains, under a half-normal prior
+  of scale DEFAULT_SPREAD: with a dozen campaigns whose noise swamps their differences the method of moments says
+  sigma = 0, yet the data cannot rule out deviations of 0.1 or more, and the next campaign faces them.
 
 Robust to NaN (left out of every sum), all-zero series and zero baselines (they carry no information and are left
 out of the fit), and covariates that never vary in the fitted data: their effect is 0 and its standard error NaN
@@ -105,6 +113,7 @@ class CovariateEffects:
     effects: np.ndarray
     effects_se: np.ndarray
     episode_sd: np.ndarray
+    campaign_scores: CampaignScores | None = None
 
     def log_factors(self, features: np.ndarray) -> np.ndarray:
         """(n, T) log multiplier beta_i . x_it of features (n, T, p), NaN features counted as 0, bounded."""
@@ -127,6 +136,34 @@ class CovariateEffects:
             }
             for index, name in enumerate(self.names)
         }
+
+
+@dataclass(frozen=True)
+class CampaignScores:
+    """The panel's past campaigns, each scored as if it were the next one (see the module docstring): ``residual``
+    its log lift against the pooled effects fitted without it, ``model_variance`` the variance the forecast of a new
+    campaign with its features gives that log lift (error of the pooled effects and spread between campaigns), and
+    ``noise_variance`` the measurement noise of its log lift (placebo-calibrated counting noise)."""
+
+    residual: np.ndarray
+    model_variance: np.ndarray
+    noise_variance: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.residual)
+
+    def spread_posterior(self, grid: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(grid, weights): the posterior of tau, the standard deviation of a campaign's log lift beyond what the
+        model gives it, on a grid of values (default 0..MAX_SPREAD): residual_g ~ N(0, noise_g + model_g +
+        tau^2) over the scored campaigns, under a half-normal prior of scale DEFAULT_SPREAD (the spread assumed
+        without evidence). Few campaigns, or campaigns whose noise swamps their deviations, leave much of the
+        prior's weight above zero where a point estimate would say 0."""
+        grid = np.linspace(0.0, MAX_SPREAD, 201) if grid is None else np.asarray(grid, dtype=float)
+        variance = (self.noise_variance + self.model_variance)[None, :] + grid[:, None] ** 2
+        log_posterior = -0.5 * (np.log(variance) + self.residual[None, :] ** 2 / variance).sum(axis=1)
+        log_posterior -= 0.5 * (grid / DEFAULT_SPREAD) ** 2
+        weights = np.exp(log_posterior - log_posterior.max())
+        return grid, weights / weights.sum()
 
 
 def _number(value: float) -> float | None:
@@ -259,12 +296,16 @@ def fit_covariate_effects(
     episode_sd[active], campaigns = _episode_spread(
         y, x[:, :, active], pooled_factors, names=np.array(names)[active], window=window
     )
+    scores = None
     if campaigns is not None:
         mu = np.where(usable, np.exp(np.clip(offset + x[:, :, active] @ estimate[0][active], -30.0, 30.0)), 0.0)
         shared = _shared_deviation_variance(x[:, :, active], mu, campaigns)
         estimate[1][active] = np.sqrt(estimate[1][active] ** 2 + shared)
         estimate[4][:, active] = np.sqrt(estimate[4][:, active] ** 2 + shared)
-    return _effects(names, estimate, episode_sd)
+        scores = _held_out_scores(
+            x[:, :, active], np.where(usable, y, 0.0), mu, campaigns, estimate[1][active], episode_sd[active]
+        )
+    return _effects(names, estimate, episode_sd, scores)
 
 
 def _empty_estimate(n: int, width: int) -> list[np.ndarray]:
@@ -278,9 +319,14 @@ def _empty_estimate(n: int, width: int) -> list[np.ndarray]:
     ]
 
 
-def _effects(names: tuple[str, ...], estimate: list[np.ndarray], episode_sd: np.ndarray) -> CovariateEffects:
+def _effects(
+    names: tuple[str, ...],
+    estimate: list[np.ndarray],
+    episode_sd: np.ndarray,
+    scores: CampaignScores | None = None,
+) -> CovariateEffects:
     pooled, pooled_se, spread, effects, effects_se = estimate
-    return CovariateEffects(names, pooled, pooled_se, spread, effects, effects_se, episode_sd)
+    return CovariateEffects(names, pooled, pooled_se, spread, effects, effects_se, episode_sd, scores)
 
 
 def _varying(x: np.ndarray, usable: np.ndarray) -> np.ndarray:
@@ -451,8 +497,8 @@ def _episode_spread(
 
     totals = campaign_sum(expected)
     residuals = log_lift(campaign_sum(actual), totals)
-    exposures = np.stack([campaign_sum(expected * column) for column in exposure.T], axis=1) / totals[:, None]
-    exposures = exposures**2
+    means = np.stack([campaign_sum(expected * column) for column in exposure.T], axis=1) / totals[:, None]
+    exposures = means**2
     # a promoted window sells more than a quiet one, so its Poisson noise is smaller: the placebos calibrate the
     # dispersion, the campaign's own counts scale it
     spans = keys[2] - keys[1]
@@ -463,28 +509,30 @@ def _episode_spread(
     for span, size in set(zip(spans.tolist(), sizes.tolist(), strict=True)):
         chosen = np.flatnonzero((spans == span) & (sizes == size))
         dispersion[chosen] = placebo_dispersion(np.stack([members[group] for group in chosen]), span)
-    variances = dispersion * counting_variance(totals, campaign_sum(neighbours))
-    known = np.isfinite(variances)
-    residuals, variances, exposures = residuals[known], variances[known], exposures[known]
-    estimable = lift & ((exposures > 1e-12).sum(axis=0) >= MIN_CAMPAIGNS)
+    noise = dispersion * counting_variance(totals, campaign_sum(neighbours))
+    known = np.isfinite(noise)
+    estimable = lift & ((exposures[known] > 1e-12).sum(axis=0) >= MIN_CAMPAIGNS)
     if estimable.any():
-        variance = _episode_variance(residuals, variances, exposures[:, estimable])
+        variance = _episode_variance(residuals[known], noise[known], exposures[known][:, estimable])
         sd[estimable] = np.sqrt(variance).clip(0.0, MAX_SPREAD)
-    deviation = np.zeros(len(known))
-    deviation[known] = exposures @ np.nan_to_num(sd) ** 2
-    return sd, _Campaigns(rows, starts, ends, campaign, deviation)
+    deviation = np.where(known, exposures @ np.nan_to_num(sd) ** 2, 0.0)
+    return sd, _Campaigns(rows, starts, ends, campaign, deviation, residuals, noise, means)
 
 
 @dataclass(frozen=True)
 class _Campaigns:
-    """Past episodes (row, start, end), the campaign each belongs to and each campaign's variance of its log lift
-    deviation (sum_j sigma_j^2 a_gj^2)."""
+    """Past episodes (row, start, end) and the campaign each belongs to; per campaign the variance of its log lift
+    deviation (sum_j sigma_j^2 a_gj^2), its log lift against the pooled effects, the noise of that log lift (NaN
+    where no placebo measured it) and its mean features a_g."""
 
     rows: np.ndarray
     starts: np.ndarray
     ends: np.ndarray
     campaign: np.ndarray
     deviation: np.ndarray
+    residual: np.ndarray
+    noise: np.ndarray
+    means: np.ndarray
 
 
 def _shared_deviation_variance(x: np.ndarray, mu: np.ndarray, campaigns: _Campaigns) -> np.ndarray:
@@ -504,6 +552,40 @@ def _shared_deviation_variance(x: np.ndarray, mu: np.ndarray, campaigns: _Campai
     )
     bread = np.linalg.inv(hessian)
     return np.clip(np.diag(bread @ cross @ bread), 0.0, None)
+
+
+def _held_out_scores(
+    x: np.ndarray, y: np.ndarray, mu: np.ndarray, campaigns: _Campaigns, pooled_se: np.ndarray, episode_sd: np.ndarray
+) -> CampaignScores | None:
+    """Each past campaign scored as a new one: its log lift against the pooled effects refitted without its
+    episodes, by one Newton step from the full fit (beta_-g = beta - (H - H_g)^-1 s_g, s_g and H_g the score and
+    curvature of its periods), r_-g = r_g - a_g . (beta_-g - beta); the model's variance for it
+    sum_j a_gj^2 (pooled_se_j^2 + sigma_j^2); its noise. None when no campaign's noise was measured."""
+    known = np.flatnonzero(np.isfinite(campaigns.noise) & np.isfinite(campaigns.residual))
+    if not len(known):
+        return None
+    width = x.shape[-1]
+    hessian = np.einsum("ntp,nt,ntq->pq", x, mu, x) + POOLED_PRECISION * np.eye(width)
+    rows = np.unique(campaigns.rows)
+    local = np.searchsorted(rows, campaigns.rows)
+    xs = x[rows]
+
+    def cumulative(values: np.ndarray) -> np.ndarray:
+        return np.concatenate([np.zeros((len(rows), 1, *values.shape[2:])), np.cumsum(values, axis=1)], axis=1)
+
+    score_sums = cumulative(xs * (y[rows] - mu[rows])[:, :, None])
+    curvature_sums = cumulative(np.einsum("ntp,nt,ntq->ntpq", xs, mu[rows], xs))
+    count = len(campaigns.residual)
+    scores, curvatures = np.zeros((count, width)), np.zeros((count, width, width))
+    np.add.at(scores, campaigns.campaign, score_sums[local, campaigns.ends] - score_sums[local, campaigns.starts])
+    np.add.at(
+        curvatures, campaigns.campaign, curvature_sums[local, campaigns.ends] - curvature_sums[local, campaigns.starts]
+    )
+    means = np.nan_to_num(campaigns.means[known])
+    shift = -np.linalg.solve(hessian[None] - curvatures[known], scores[known][:, :, None])[:, :, 0]
+    residual = campaigns.residual[known] - np.einsum("gp,gp->g", means, shift)
+    model_variance = means**2 @ (np.nan_to_num(pooled_se) ** 2 + np.nan_to_num(episode_sd) ** 2)
+    return CampaignScores(residual, model_variance, campaigns.noise[known])
 
 
 def _episode_variance(residuals: np.ndarray, variances: np.ndarray, exposure: np.ndarray) -> np.ndarray:

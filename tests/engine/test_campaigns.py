@@ -243,3 +243,20 @@ def test_it_carries_the_spread_between_campaigns_into_the_next_campaigns_lift() 
     assert log_width(varying.total.percent) > 2 * log_width(steady.total.percent)
     # one deviation for the whole campaign: three products together are about as uncertain as one of them
     assert log_width(varying.total.percent) > 0.8 * log_width(varying.products[0].percent)
+
+
+def test_it_widens_the_next_campaigns_lift_by_the_spread_past_campaigns_leave_unexplained() -> None:
+    values, flags = _campaign_panel(3, 0.3)
+    result = campaign_forecast(
+        values, flags, _planned(len(values)), campaign_periods=CAMPAIGN, products=[0, 1, 2], forecaster=_forecaster()
+    )
+    calibration = result.calibration
+    # 15 two-week campaigns in 156 weeks: each is held out and scored against the effects fitted without it
+    assert 12 <= calibration["campaigns"] <= 20
+    assert calibration["level"] == 0.8
+    assert 0.0 < calibration["spread"] < 0.3
+    assert 0.0 <= calibration["held_out_coverage"] <= calibration["with_spread_coverage"] <= 1.0
+    # without covariates there is nothing to score
+    plain = AutoForecaster(season_length=52, n_windows=2, n_paths=50, seed=0)
+    assert plain.forecast(values, HORIZON)
+    assert plain.covariate_effects_ is None

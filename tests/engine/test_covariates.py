@@ -4,9 +4,11 @@ import numpy as np
 import pytest
 
 from forecasting.engine.covariates import (
+    DEFAULT_SPREAD,
     FLAG,
     NUMERIC,
     PRICE,
+    CampaignScores,
     covariate_features,
     fit_covariate_effects,
     infer_kinds,
@@ -202,3 +204,54 @@ def test_the_error_of_the_pooled_effect_counts_campaigns_not_series_when_their_l
     # a mean over the campaigns' own deviations is uncertain by about 0.3 / sqrt(campaigns), whatever the series count
     assert 0.7 * 0.3 / np.sqrt(campaigns) < effects.pooled_se[0] < 1.5 * 0.3 / np.sqrt(campaigns)
     assert steady.pooled_se[0] < 0.02
+
+
+def test_it_scores_every_past_campaign_as_if_it_were_the_next_one():
+    # 20 series x 300 periods: about 25 campaigns, each lifting a third of the series by its own deviation
+    varying, _ = fit(*campaign_panel(20, 300, 0, spread=0.3))
+    steady, _ = fit(*campaign_panel(20, 300, 0, spread=0.0))
+    for effects in (varying, steady):
+        scores = effects.campaign_scores
+        assert 20 <= len(scores) <= 30
+        assert np.all(np.isfinite(scores.residual))
+        assert np.all(scores.model_variance > 0)
+        assert np.all(scores.noise_variance > 0)
+    # held out, a campaign's log lift misses the pooled effect by its own deviation (sd 0.3) plus a little noise
+    assert 0.2 < np.std(varying.campaign_scores.residual) < 0.45
+    assert np.std(steady.campaign_scores.residual) < 0.1
+    # the model's episode spread explains the deviations: the extra spread is only what 25 campaigns cannot rule
+    # out (its posterior root mean square), well under the deviations themselves
+    assert rms(steady.campaign_scores) < 0.05
+    assert rms(varying.campaign_scores) < 0.5 * np.std(varying.campaign_scores.residual)
+
+
+def _scores(residual: np.ndarray, model: float, noise: float) -> CampaignScores:
+    count = len(residual)
+    return CampaignScores(residual, np.full(count, model), np.full(count, noise))
+
+
+def rms(scores: CampaignScores) -> float:
+    grid, weights = scores.spread_posterior()
+    assert weights.sum() == pytest.approx(1.0)
+    return float(np.sqrt(np.sum(weights * grid**2)))
+
+
+def test_the_posterior_spread_recovers_a_deviation_the_model_leaves_out():
+    rng = np.random.default_rng(0)
+    model, noise = 0.05**2, 0.1**2
+    # 400 campaigns whose log lifts deviate by sd 0.2 beyond the model's and the noise's variance
+    missing = _scores(rng.normal(0.0, np.sqrt(model + noise + 0.2**2), 400), model, noise)
+    assert rms(missing) == pytest.approx(0.2, abs=0.04)
+    explained = _scores(rng.normal(0.0, np.sqrt(model + noise), 400), model, noise)
+    assert rms(explained) < 0.05
+
+
+def test_a_few_noisy_campaigns_leave_the_spread_uncertain_rather_than_zero():
+    # six campaigns whose measurement noise (sd 0.3) swamps any deviation: a point estimate would say 0, but the
+    # next campaign's interval must still allow the spread that six noisy campaigns cannot rule out
+    residual = np.array([0.1, -0.2, 0.05, 0.25, -0.1, 0.0])
+    few = rms(_scores(residual, 0.05**2, 0.3**2))
+    assert 0.08 < few < DEFAULT_SPREAD
+    # the same residuals measured without noise do rule out a large spread only when there are many of them
+    many = rms(_scores(np.tile(residual, 40), 0.05**2, 0.3**2))
+    assert many < few

@@ -332,6 +332,29 @@ def test_it_shows_the_plan_with_money_chances_and_stock_warnings(owner_client, s
     assert 'id="run-progress"' not in html
 
 
+def test_it_says_how_the_past_campaigns_judged_the_plans_interval(owner_client, spring):
+    plan = spring["plan"]
+    html = owner_client.get(detail_url(spring["campaign"])).content.decode()
+    assert 'id="plan-checked"' not in html
+
+    plan.effects = {
+        "calibration": {
+            "campaigns": 14,
+            "level": 0.8,
+            "spread": 0.071,
+            "held_out_coverage": 0.714,
+            "with_spread_coverage": 0.857,
+        }
+    }
+    plan.save(update_fields=["effects"])
+    html = owner_client.get(detail_url(spring["campaign"])).content.decode()
+    assert (
+        '<p class="muted" id="plan-checked">Checked on 14 past promotions, each forecast as if it were new: 86% of '
+        "their measured lifts fall inside the 80% interval. The interval allows for promotions differing by about "
+        "±7% beyond what the model explains.</p>"
+    ) in html
+
+
 def test_it_shows_the_readout_against_the_prediction(owner_client, spring):
     evaluation(
         spring["campaign"],
