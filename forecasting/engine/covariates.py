@@ -299,11 +299,12 @@ def fit_covariate_effects(
     scores = None
     if campaigns is not None:
         mu = np.where(usable, np.exp(np.clip(offset + x[:, :, active] @ estimate[0][active], -30.0, 30.0)), 0.0)
-        shared = _shared_deviation_variance(x[:, :, active], mu, campaigns)
+        hessian = _pooled_hessian(x[:, :, active], mu)
+        shared = _shared_deviation_variance(x[:, :, active], mu, hessian, campaigns)
         estimate[1][active] = np.sqrt(estimate[1][active] ** 2 + shared)
         estimate[4][:, active] = np.sqrt(estimate[4][:, active] ** 2 + shared)
         scores = _held_out_scores(
-            x[:, :, active], np.where(usable, y, 0.0), mu, campaigns, estimate[1][active], episode_sd[active]
+            x[:, :, active], np.where(usable, y, 0.0), mu, hessian, campaigns, estimate[1][active], episode_sd[active]
         )
     return _effects(names, estimate, episode_sd, scores)
 
@@ -535,18 +536,32 @@ class _Campaigns:
     means: np.ndarray
 
 
-def _shared_deviation_variance(x: np.ndarray, mu: np.ndarray, campaigns: _Campaigns) -> np.ndarray:
+def _pooled_hessian(x: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    """(p, p) curvature of the pooled Poisson fit of features x (n, T, p) at means mu (0 where not usable)."""
+    return np.einsum("ntp,nt,ntq->pq", x, mu, x) + POOLED_PRECISION * np.eye(x.shape[-1])
+
+
+def _episode_sums(values: np.ndarray, rows: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """(episodes, ...) sums of values (m, T, ...) over each episode's periods [start, end) of row ``rows``."""
+    cumulative = np.concatenate([np.zeros((len(values), 1, *values.shape[2:])), np.cumsum(values, axis=1)], axis=1)
+    return cumulative[rows, ends] - cumulative[rows, starts]
+
+
+def _per_campaign(values: np.ndarray, campaigns: _Campaigns) -> np.ndarray:
+    """(campaigns, ...) per-episode values (episodes, ...) summed over each campaign's episodes."""
+    totals = np.zeros((len(campaigns.deviation), *values.shape[1:]))
+    np.add.at(totals, campaigns.campaign, values)
+    return totals
+
+
+def _shared_deviation_variance(x: np.ndarray, mu: np.ndarray, hessian: np.ndarray, campaigns: _Campaigns) -> np.ndarray:
     """(p,) variance the past campaigns' deviations add to the pooled effects through the series they share.
 
     The sandwich clusters by series, so it counts each series' own episodes but takes series as independent; a
     campaign's deviation u_g moves the score of every series it promotes by m_ig u_g, m_ig = sum of x mu over the
     episode, so the pooled effect gets bread (sum_g var(u_g) (m_g m_g' - sum_i m_ig m_ig')) bread besides."""
-    n, _, width = x.shape
-    hessian = np.einsum("ntp,nt,ntq->pq", x, mu, x) + POOLED_PRECISION * np.eye(width)
-    cumulative = np.concatenate([np.zeros((n, 1, width)), np.cumsum(x * mu[:, :, None], axis=1)], axis=1)
-    scores = cumulative[campaigns.rows, campaigns.ends] - cumulative[campaigns.rows, campaigns.starts]
-    totals = np.zeros((len(campaigns.deviation), width))
-    np.add.at(totals, campaigns.campaign, scores)
+    scores = _episode_sums(x * mu[:, :, None], campaigns.rows, campaigns.starts, campaigns.ends)
+    totals = _per_campaign(scores, campaigns)
     cross = np.einsum("g,gp,gq->pq", campaigns.deviation, totals, totals) - np.einsum(
         "e,ep,eq->pq", campaigns.deviation[campaigns.campaign], scores, scores
     )
@@ -555,7 +570,13 @@ def _shared_deviation_variance(x: np.ndarray, mu: np.ndarray, campaigns: _Campai
 
 
 def _held_out_scores(
-    x: np.ndarray, y: np.ndarray, mu: np.ndarray, campaigns: _Campaigns, pooled_se: np.ndarray, episode_sd: np.ndarray
+    x: np.ndarray,
+    y: np.ndarray,
+    mu: np.ndarray,
+    hessian: np.ndarray,
+    campaigns: _Campaigns,
+    pooled_se: np.ndarray,
+    episode_sd: np.ndarray,
 ) -> CampaignScores | None:
     """Each past campaign scored as a new one: its log lift against the pooled effects refitted without its
     episodes, by one Newton step from the full fit (beta_-g = beta - (H - H_g)^-1 s_g, s_g and H_g the score and
@@ -564,25 +585,15 @@ def _held_out_scores(
     known = np.flatnonzero(np.isfinite(campaigns.noise) & np.isfinite(campaigns.residual))
     if not len(known):
         return None
-    width = x.shape[-1]
-    hessian = np.einsum("ntp,nt,ntq->pq", x, mu, x) + POOLED_PRECISION * np.eye(width)
+    # only the series with an episode: their cumulative curvatures are (series, T, p, p)
     rows = np.unique(campaigns.rows)
     local = np.searchsorted(rows, campaigns.rows)
     xs = x[rows]
-
-    def cumulative(values: np.ndarray) -> np.ndarray:
-        return np.concatenate([np.zeros((len(rows), 1, *values.shape[2:])), np.cumsum(values, axis=1)], axis=1)
-
-    score_sums = cumulative(xs * (y[rows] - mu[rows])[:, :, None])
-    curvature_sums = cumulative(np.einsum("ntp,nt,ntq->ntpq", xs, mu[rows], xs))
-    count = len(campaigns.residual)
-    scores, curvatures = np.zeros((count, width)), np.zeros((count, width, width))
-    np.add.at(scores, campaigns.campaign, score_sums[local, campaigns.ends] - score_sums[local, campaigns.starts])
-    np.add.at(
-        curvatures, campaigns.campaign, curvature_sums[local, campaigns.ends] - curvature_sums[local, campaigns.starts]
-    )
+    scores = _episode_sums(xs * (y[rows] - mu[rows])[:, :, None], local, campaigns.starts, campaigns.ends)
+    curvatures = _episode_sums(np.einsum("ntp,nt,ntq->ntpq", xs, mu[rows], xs), local, campaigns.starts, campaigns.ends)
+    scores, curvatures = _per_campaign(scores, campaigns)[known], _per_campaign(curvatures, campaigns)[known]
     means = np.nan_to_num(campaigns.means[known])
-    shift = -np.linalg.solve(hessian[None] - curvatures[known], scores[known][:, :, None])[:, :, 0]
+    shift = -np.linalg.solve(hessian[None] - curvatures, scores[:, :, None])[:, :, 0]
     residual = campaigns.residual[known] - np.einsum("gp,gp->g", means, shift)
     model_variance = means**2 @ (np.nan_to_num(pooled_se) ** 2 + np.nan_to_num(episode_sd) ** 2)
     return CampaignScores(residual, model_variance, campaigns.noise[known])
