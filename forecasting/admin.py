@@ -8,7 +8,7 @@ from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 
 from ecomforecast.admin import MerchantOwnedAdmin
-from forecasting import artifact_services, customer_services, services
+from forecasting import artifact_services, campaign_services, customer_services, services
 from forecasting.models import (
     CampaignForecast,
     CampaignForecastLine,
@@ -272,9 +272,18 @@ class CampaignForecastAdmin(MerchantOwnedAdmin):
     date_hierarchy = "created_at"
     readonly_fields = [field.name for field in CampaignForecast._meta.fields]
     inlines = (CampaignForecastLineInline,)
+    actions = ("rerun",)
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    @admin.action(description="Evaluate the selected campaign forecasts again (same data cutoff)")
+    def rerun(self, request, queryset) -> None:
+        count = 0
+        for forecast in queryset:
+            campaign_services.campaign_forecast_reset(forecast_id=forecast.pk)
+            count += 1
+        messages.success(request, f"{count} campaign evaluation(s) queued again.")
 
     @admin.display(description="lift", ordering="lift_pct")
     def lift_percent(self, forecast: CampaignForecast) -> str:

@@ -156,15 +156,30 @@ def campaign_forecast_request(
     )
     retry = not created and forecast.status == CampaignForecast.Status.FAILED
     if retry:
-        forecast.status = CampaignForecast.Status.PENDING
-        forecast.attempts = 0
-        forecast.progress = 0.0
-        forecast.error = ""
-        forecast.finished_at = None
-        forecast.save(update_fields=["status", "attempts", "progress", "error", "finished_at"])
+        _restart(forecast)
     if (created or retry) and dispatch:
         _dispatch(forecast)
     return forecast, created or retry
+
+
+def campaign_forecast_reset(*, forecast_id: int) -> CampaignForecast:
+    """Compute an evaluation again from scratch (staff action): same data cutoff and configuration, the campaign as
+    it is now (the run snapshots it again); its lines and, for a plan, its stock needs are rewritten."""
+    with transaction.atomic():
+        forecast = CampaignForecast.objects.select_for_update().get(pk=forecast_id)
+        _restart(forecast)
+        _dispatch(forecast)
+    return forecast
+
+
+def _restart(forecast: CampaignForecast) -> None:
+    forecast.status = CampaignForecast.Status.PENDING
+    forecast.attempts = 0
+    forecast.progress = 0.0
+    forecast.stage = ""
+    forecast.error = ""
+    forecast.finished_at = None
+    forecast.save(update_fields=["status", "attempts", "progress", "stage", "error", "finished_at"])
 
 
 def _dispatch(forecast: CampaignForecast) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from forecasting.models import CampaignForecast
 from tests.admin.test_changelists import queries_for_changelist
 from tests.api.test_campaign_forecasts_api import evaluation
 from tests.factories import CampaignFactory
@@ -69,3 +70,35 @@ def test_it_renders_the_changelist_in_the_same_number_of_queries_for_more_rows(a
         evaluation(CampaignFactory(merchant=merchant, name=f"More {index}"), lines=1)
 
     assert queries_for_changelist(admin_client_, CHANGELIST) == few
+
+
+def test_it_queues_selected_evaluations_again_from_scratch(
+    admin_client_, evaluations, monkeypatch, django_capture_on_commit_callbacks
+):
+    queued = []
+    monkeypatch.setattr("forecasting.tasks.campaign_forecast_run.delay", queued.append)
+    plan, failed = evaluations["summer plan"], evaluations["winter failed"]
+    CampaignForecast.objects.filter(pk=failed.pk).update(error="boom", attempts=3, stage="reading sales")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client_.post(
+            CHANGELIST, {"action": "rerun", "_selected_action": [plan.pk, failed.pk]}, follow=True
+        )
+
+    assert response.status_code == 200
+    assert "2 campaign evaluation(s) queued again." in response.content.decode()
+    for forecast in (plan, failed):
+        forecast.refresh_from_db()
+        assert (forecast.status, forecast.attempts, forecast.error, forecast.stage, forecast.progress) == (
+            CampaignForecast.Status.PENDING,
+            0,
+            "",
+            "",
+            0.0,
+        )
+        assert forecast.finished_at is None
+    assert sorted(queued) == sorted([plan.pk, failed.pk])
+    # the other evaluations are left as they were
+    assert CampaignForecast.objects.get(pk=evaluations["summer readout"].pk).status == (
+        CampaignForecast.Status.SUCCEEDED
+    )
