@@ -30,6 +30,8 @@ PLAN, READOUT = CampaignForecast.Kind.PLAN, CampaignForecast.Kind.READOUT
 ACTIVE = (CampaignForecast.Status.PENDING, CampaignForecast.Status.RUNNING)
 PRODUCT_LINES_SHOWN = 100
 NO_EVIDENCE = "No past campaign to learn the lift from: the forecast shows the baseline only."
+# what an effect the history never showed stands for (forecasting.io.CAMPAIGN_COVARIATE_NAMES and their ":after")
+FEATURE_WORDS = {"campaign": "a campaign", "discount": "a discount", "campaign:after": "a day right after a campaign"}
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,20 @@ def checked_in_words(forecast: CampaignForecast) -> str:
         f"Checked on {count} past promotion{'s' if count != 1 else ''}, each forecast as if it were new: "
         f"{found['with_spread_coverage']:.0%} of their measured lifts fall inside the {found['level']:.0%} interval. "
         f"The interval allows for promotions differing by about ±{found['spread']:.0%} beyond what the model explains."
+    )
+
+
+def partial_evidence(forecast: CampaignForecast) -> str:
+    """What the plan's lift leaves out because no past campaign showed it (empty when nothing, or when it has no
+    evidence at all: NO_EVIDENCE says that)."""
+    effects = forecast.effects or {}
+    missing = [name for name in effects.get("unidentified") or [] if not name.endswith(":after")]
+    if not missing or no_evidence(forecast):
+        return ""
+    words = " or ".join(FEATURE_WORDS.get(name, name) for name in missing)
+    return (
+        f"No past campaign had {words}: the lift leaves that effect out, so it may be understated "
+        "(the rest is learnt from your past campaigns)."
     )
 
 
@@ -497,6 +513,7 @@ class CampaignDetailView(MerchantPageMixin, TemplateView):
             "plan_level": level_text(plan),
             "cannibalisation": cannibalisation_summary(plan, currency=currency),
             "plan_checked": checked_in_words(plan),
+            "plan_partial_evidence": partial_evidence(plan),
         }
         if no_evidence(plan):
             # with no evidence of a lift, its tiles and chances would present assumed zeros as findings

@@ -355,6 +355,25 @@ def test_it_says_how_the_past_campaigns_judged_the_plans_interval(owner_client, 
     ) in html
 
 
+def test_it_says_which_part_of_the_lift_no_past_campaign_showed(owner_client, spring):
+    plan = spring["plan"]
+    plan.effects = {"unidentified": ["discount"], "no_evidence": []}
+    plan.save(update_fields=["effects"])
+
+    html = owner_client.get(detail_url(spring["campaign"])).content.decode()
+
+    assert (
+        '<p class="verdict" id="plan-partial-evidence">No past campaign had a discount: the lift leaves that effect '
+        "out, so it may be understated (the rest is learnt from your past campaigns).</p>"
+    ) in html
+    # with no evidence at all, the page says that instead
+    plan.effects = {"unidentified": ["campaign", "discount"], "no_evidence": ["campaign", "discount"]}
+    plan.save(update_fields=["effects"])
+    html = owner_client.get(detail_url(spring["campaign"])).content.decode()
+    assert 'id="plan-partial-evidence"' not in html
+    assert 'id="plan-no-evidence"' in html
+
+
 def test_it_shows_the_readout_against_the_prediction(owner_client, spring):
     evaluation(
         spring["campaign"],
