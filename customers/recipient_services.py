@@ -46,12 +46,21 @@ def _error(row: int, column: str, message: str) -> dict:
     return {"row": row, "column": column, "message": message}
 
 
-@transaction.atomic
-def campaign_recipient_upsert(*, merchant: Merchant, rows: Sequence[Mapping]) -> RecipientUpsertReport:
-    """Rows: campaign_id, customer_id (external ids), group, sent_on (date); row numbers start at 1.
+@dataclass
+class RecipientCheck:
+    """Rows resolved to (campaign id, customer id) -> (group, sent_on), and every error (row numbers as given)."""
 
-    Raises RecipientUpsertFailed with every error when any row is invalid; nothing is written then.
-    """
+    resolved: dict[tuple[int, int], tuple[str, dt.date]]
+    errors: list[dict]
+
+
+def campaign_recipient_check(
+    *, merchant: Merchant, rows: Sequence[Mapping], numbers: Sequence[int] | None = None
+) -> RecipientCheck:
+    """Rows: campaign_id, customer_id (external ids), group, sent_on (date), numbered ``numbers`` (default 1, 2...):
+    resolved against the merchant's campaigns and customers, with an error per unknown id, repeated pair or
+    sent_on after the campaign's end. Writes nothing."""
+    numbers = range(1, len(rows) + 1) if numbers is None else numbers
     campaigns = {
         campaign.external_id: campaign
         for campaign in Campaign.objects.filter(
@@ -66,7 +75,7 @@ def campaign_recipient_upsert(*, merchant: Merchant, rows: Sequence[Mapping]) ->
     errors: list[dict] = []
     first_row_of: dict[tuple[str, str], int] = {}
     resolved: dict[tuple[int, int], tuple[str, dt.date]] = {}
-    for number, row in enumerate(rows, start=1):
+    for number, row in zip(numbers, rows, strict=True):
         campaign = campaigns.get(row["campaign_id"])
         customer_id = customers.get(row["customer_id"])
         if campaign is None:
@@ -92,9 +101,27 @@ def campaign_recipient_upsert(*, merchant: Merchant, rows: Sequence[Mapping]) ->
             )
         if campaign is not None and customer_id is not None:
             resolved[(campaign.pk, customer_id)] = (row["group"], row["sent_on"])
-    if errors:
-        raise RecipientUpsertFailed(errors)
+    return RecipientCheck(resolved, errors)
 
+
+@transaction.atomic
+def campaign_recipient_upsert(*, merchant: Merchant, rows: Sequence[Mapping]) -> RecipientUpsertReport:
+    """Rows: campaign_id, customer_id (external ids), group, sent_on (date); row numbers start at 1.
+
+    Raises RecipientUpsertFailed with every error when any row is invalid; nothing is written then.
+    """
+    check = campaign_recipient_check(merchant=merchant, rows=rows)
+    if check.errors:
+        raise RecipientUpsertFailed(check.errors)
+    report = campaign_recipient_write(merchant=merchant, resolved=check.resolved)
+    report.rows_read = len(rows)
+    return report
+
+
+def campaign_recipient_write(
+    *, merchant: Merchant, resolved: Mapping[tuple[int, int], tuple[str, dt.date]]
+) -> RecipientUpsertReport:
+    """Writes checked rows (campaign_recipient_check): new ones created, changed ones updated, the rest counted."""
     existing = {
         (campaign_id, customer_id): (group, sent_on)
         for campaign_id, customer_id, group, sent_on in CampaignRecipient.objects.filter(
@@ -119,7 +146,7 @@ def campaign_recipient_upsert(*, merchant: Merchant, rows: Sequence[Mapping]) ->
     )
     updated = sum(1 for recipient in changed if (recipient.campaign_id, recipient.customer_id) in existing)
     return RecipientUpsertReport(
-        rows_read=len(rows),
+        rows_read=len(resolved),
         rows_created=len(changed) - updated,
         rows_updated=updated,
         rows_unchanged=len(resolved) - len(changed),

@@ -106,6 +106,7 @@ class ImportJob(MerchantOwned):
         PURCHASE_ORDERS = "purchase-orders", "Purchase orders"
         ACTIVITY = "activity", "Activity events"
         CAMPAIGNS = "campaigns", "Campaigns"
+        CAMPAIGN_RECIPIENTS = "campaign-recipients", "Campaign recipients"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

@@ -39,6 +39,10 @@ activity-csv
 campaigns-csv
     campaign_id, name, starts_on, ends_on, discount_pct, channel, skus (";"-separated), categories
     (";"-separated), target_segment, cost. SKUs and categories must exist.
+campaign-recipients-csv
+    campaign_id, customer_id, group (treatment: sent the campaign; holdout: randomly kept out), sent_on (the day
+    it went out). Campaign and customer must exist and sent_on may not be after the campaign's end; a
+    (campaign_id, customer_id) pair appears once. What the uplift ranking of a campaign's targets learns from.
 online-retail
     the UCI Online Retail / Online Retail II invoice-line layout, either spelling: InvoiceNo/Invoice, StockCode,
     Description, Quantity, InvoiceDate, UnitPrice/Price, CustomerID/"Customer ID", Country. See
@@ -68,6 +72,7 @@ KINDS: dict[str, list[str]] = {
     "purchase-orders": ["purchase-orders-csv"],
     "activity": ["activity-csv"],
     "campaigns": ["campaigns-csv"],
+    "campaign-recipients": ["campaign-recipients-csv"],
 }
 
 MAX_STORED_ERRORS = 1000

@@ -1,4 +1,5 @@
-"""Customer-engagement formats: activity-csv and campaigns-csv (columns: package docstring)."""
+"""Customer-engagement formats: activity-csv, campaigns-csv and campaign-recipients-csv (columns: package
+docstring)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from decimal import Decimal
 
 import pandas as pd
 
-from customers.models import ActivityEvent
+from customers.models import ActivityEvent, CampaignRecipient
+from customers.recipient_services import campaign_recipient_check, campaign_recipient_write
 from customers.services import activity_events_upsert, campaigns_upsert, customers_upsert
 from ecomforecast.importing import parsing as parse
 from ecomforecast.importing.base import FormatImporter
@@ -147,3 +149,72 @@ class CampaignsImporter(FormatImporter):
             if items:
                 row = int(chunk[parse.ROW_COLUMN].iloc[position])
                 self.report.add_error(row=row, column=name, message=f"unknown {what}: {', '.join(items)}")
+
+
+RECIPIENT_GROUPS = {choice.value for choice in CampaignRecipient.Group}
+
+
+class CampaignRecipientsImporter(FormatImporter):
+    """A campaign's audience: who was sent it (treatment) and who was randomly held out (holdout). The checks are
+    the bulk API's (customers.recipient_services), with the file's row numbers; a pair repeated anywhere in a
+    file is an error on its later rows."""
+
+    kind = "campaign-recipients"
+    format = "campaign-recipients-csv"
+    required = ("campaign_id", "customer_id", "group", "sent_on")
+
+    def __init__(self, *, merchant, report):
+        super().__init__(merchant=merchant, report=report)
+        self.first_row_of: dict[tuple[str, str], int] = {}
+
+    def start_file(self) -> None:
+        self.first_row_of = {}
+
+    def process(self, chunk: pd.DataFrame) -> None:
+        campaigns = self.required_text(chunk, "campaign_id", max_length=64)
+        customers = self.required_text(chunk, "customer_id", max_length=64)
+        groups = self.choice(chunk, "group", choices=RECIPIENT_GROUPS, default=None)
+        sent_on = self.date(chunk, "sent_on")
+        numbers = chunk[parse.ROW_COLUMN].astype(int)
+        valid = (
+            campaigns.ne("")
+            & campaigns.str.len().le(64)
+            & customers.ne("")
+            & customers.str.len().le(64)
+            & groups.isin(RECIPIENT_GROUPS)
+            & sent_on.notna()
+        )
+        rows, row_numbers = [], []
+        for position in valid.to_numpy().nonzero()[0]:
+            pair = (campaigns.iloc[position], customers.iloc[position])
+            number = int(numbers.iloc[position])
+            first = self.first_row_of.get(pair)
+            if first is not None and first < int(numbers.iloc[0]):
+                # listed in an earlier chunk of this file; repeats within the chunk are the check's
+                self.report.add_error(
+                    row=number,
+                    column="customer_id",
+                    message=f"This customer is already listed for this campaign in row {first}.",
+                )
+                continue
+            self.first_row_of.setdefault(pair, number)
+            rows.append(
+                {
+                    "campaign_id": pair[0],
+                    "customer_id": pair[1],
+                    "group": groups.iloc[position],
+                    "sent_on": sent_on.iloc[position],
+                }
+            )
+            row_numbers.append(number)
+        if not rows:
+            return
+        check = campaign_recipient_check(merchant=self.merchant, rows=rows, numbers=row_numbers)
+        for error in check.errors:
+            self.report.add_error(row=error["row"], column=error["column"], message=error["message"])
+        if not self.writing:
+            return
+        result = campaign_recipient_write(merchant=self.merchant, resolved=check.resolved)
+        self.report.rows_created += result.rows_created
+        self.report.rows_updated += result.rows_updated
+        self.report.rows_unchanged += result.rows_unchanged

@@ -16,7 +16,7 @@ from ecomforecast.importing.catalogue import (
     StockImporter,
     SuppliersImporter,
 )
-from ecomforecast.importing.engagement import ActivityImporter, CampaignsImporter
+from ecomforecast.importing.engagement import ActivityImporter, CampaignRecipientsImporter, CampaignsImporter
 from ecomforecast.importing.online_retail import OnlineRetailImporter
 from ecomforecast.importing.orders_csv import OrdersCsvImporter
 from ecomforecast.importing.shopify import ShopifyImporter
@@ -34,6 +34,7 @@ IMPORTERS: dict[str, type[FormatImporter]] = {
         PurchaseOrdersImporter,
         ActivityImporter,
         CampaignsImporter,
+        CampaignRecipientsImporter,
     )
 }
 
