@@ -22,7 +22,10 @@ others carry a lift.
 
 A readout (kind READOUT) needs the campaign and its post window to have ended by the data cutoff: the products'
 demand from the start is set against a counterfactual forecast from the data before it (campaign_readout), scaled
-by the untreated other products (controls); predicted_roi is that of the latest plan made before the start.
+by the untreated other products (controls); predicted_roi is that of the latest plan made before the start. The
+untreated products of the promoted categories (siblings) are measured the same way against the controls outside
+those categories, into ``effects["siblings"]``: a loss whose 90 % interval lies below 0 is cannibalisation measured
+after the fact, and the siblings are then left out of the campaign's controls.
 """
 
 from __future__ import annotations
@@ -55,7 +58,12 @@ from forecasting.engine.campaigns import (
     campaign_forecast,
     campaign_readout,
 )
-from forecasting.engine.cannibalisation import Cannibalisation, cannibalisation_forecast, net_of_cannibalisation
+from forecasting.engine.cannibalisation import (
+    Cannibalisation,
+    cannibalisation_forecast,
+    net_of_cannibalisation,
+    sibling_counterfactual_inputs,
+)
 from forecasting.models import CampaignForecast, CampaignForecastLine
 from forecasting.services import _jsonable, idempotency_key
 from inventory.models import Product
@@ -67,6 +75,9 @@ POST_DAYS = 14
 # the effects' baseline half-window: four weeks, longer than a campaign, so a promoted day's baseline rests on
 # unpromoted neighbours (auto's daily default of 7 sits inside a two-week campaign)
 COVARIATE_WINDOW = 28
+# a readout's siblings lost sales (cannibalisation) when the upper end of their interval at this level is below 0,
+# the plan's detection level (engine cannibalisation)
+SIBLING_DETECTION_LEVEL = 0.9
 # readouts scale the counterfactual by at most this many controls (same categories first)
 CONTROLS_LIMIT = 50
 # a plan lists the siblings that lose the most units, up to this many
@@ -271,10 +282,8 @@ def campaign_forecast_execute(*, forecast_id: int, progress: Progress | None = N
                 level=config.level,
             )
         else:
-            result = replace(
-                _readout(panel, config, campaign_days=campaign_days, discount=discount, cost=campaign.cost),
-                predicted_roi=_predicted_roi(forecast),
-            )
+            readout = _readout(panel, config, campaign_days=campaign_days, discount=discount, cost=campaign.cost)
+            result = replace(readout.result, predicted_roi=_predicted_roi(forecast))
         engine_seconds = time.perf_counter() - engine_started
 
         report("writing", 0.9)
@@ -286,7 +295,7 @@ def campaign_forecast_execute(*, forecast_id: int, progress: Progress | None = N
                     forecast, panel, cannibalisation, gross_profit=gross_profit
                 )
             else:
-                _readout_write(forecast, panel, result, campaign_days=campaign_days)
+                _readout_write(forecast, panel, result, campaign_days=campaign_days, readout=readout)
             forecast.status = CampaignForecast.Status.SUCCEEDED
             forecast.progress = 1.0
             forecast.stage = ""
@@ -388,28 +397,92 @@ def _cannibalisation_summary(
     }
 
 
+@dataclass(frozen=True)
+class _Readout:
+    """A readout, and what the untouched products of the promoted categories (siblings) did over the same window:
+    measured like the campaign (``siblings``: None without any), at the cannibalisation detection level."""
+
+    result: CampaignReadout
+    siblings: CampaignReadout | None
+    sibling_count: int
+    controls: int
+    siblings_excluded: bool
+
+
 def _readout(
     panel: CampaignPanel, config: CampaignEvaluationConfig, *, campaign_days: int, discount: float, cost
-) -> CampaignReadout:
+) -> _Readout:
+    """The campaign's effect against its counterfactual, scaled by untouched controls. The siblings are measured
+    first, against the controls outside the promoted categories: when they lost sales (the upper end of their
+    interval at SIBLING_DETECTION_LEVEL below zero) they are no controls for the campaign, which would otherwise
+    look bigger by their loss."""
     count = len(panel.product_ids)
-    assert panel.actual is not None
     row_of = {pid: row for row, pid in enumerate([*panel.product_ids, *panel.other_ids])}
-    controls = [row_of[pid] for pid in panel.untreated[: config.controls_limit]]
-    rows = [*range(count), *controls]
-    return campaign_readout(
-        panel.series[:count],
-        panel.actual[:count],
-        campaign_periods=campaign_days,
-        controls=[panel.series[row] for row in controls],
-        control_actual=[panel.actual[row] for row in controls],
-        X=[panel.X[row] for row in rows],
-        X_future=[panel.X_baseline[row] for row in rows],
+    promoted = {category for category in panel.categories[:count] if category is not None}
+    siblings = [pid for pid in panel.untreated if panel.categories[row_of[pid]] in promoted]
+    outside = [pid for pid in panel.untreated if panel.categories[row_of[pid]] not in promoted]
+    limit = config.controls_limit
+    measured = None
+    if siblings:
+        measured = _measure(
+            panel,
+            config,
+            [row_of[pid] for pid in siblings],
+            [row_of[pid] for pid in outside[:limit]],
+            campaign_days=campaign_days,
+            level=SIBLING_DETECTION_LEVEL,
+            sibling_flag=True,
+        )
+    excluded = measured is not None and measured.total.percent.upper < 0
+    controls = [row_of[pid] for pid in (outside if excluded else panel.untreated)[:limit]]
+    result = _measure(
+        panel,
+        config,
+        list(range(count)),
+        controls,
+        campaign_days=campaign_days,
+        level=config.level,
         price=panel.price,
         unit_cost=panel.unit_cost,
         discount=discount,
         campaign_cost=float(cost),
-        forecaster=config.forecaster(),
-        level=config.level,
+    )
+    return _Readout(result, measured, len(siblings), len(controls), excluded)
+
+
+def _measure(
+    panel: CampaignPanel,
+    config: CampaignEvaluationConfig,
+    rows: list[int],
+    controls: list[int],
+    *,
+    campaign_days: int,
+    level: float,
+    sibling_flag: bool = False,
+    **economics,
+) -> CampaignReadout:
+    """campaign_readout of ``rows`` against ``controls``; with ``sibling_flag`` the counterfactual also deflates the
+    days their category's other products were promoted (engine cannibalisation.sibling_counterfactual_inputs)."""
+    assert panel.actual is not None
+    every = [*rows, *controls]
+    forecaster = config.forecaster()
+    if sibling_flag:
+        X, X_future, forecaster = sibling_counterfactual_inputs(
+            panel.series, panel.X, panel.X_baseline, categories=panel.categories, rows=every, forecaster=forecaster
+        )
+    else:
+        X, X_future = [panel.X[row] for row in every], [panel.X_baseline[row] for row in every]
+    return campaign_readout(
+        [panel.series[row] for row in rows],
+        [panel.actual[row] for row in rows],
+        campaign_periods=campaign_days,
+        controls=[panel.series[row] for row in controls],
+        control_actual=[panel.actual[row] for row in controls],
+        X=X,
+        X_future=X_future,
+        forecaster=forecaster,
+        level=level,
+        **economics,
     )
 
 
@@ -596,7 +669,7 @@ def _money_write(forecast: CampaignForecast, result: EngineForecast | CampaignRe
 
 
 def _readout_write(
-    forecast: CampaignForecast, panel: CampaignPanel, result: CampaignReadout, *, campaign_days: int
+    forecast: CampaignForecast, panel: CampaignPanel, result: CampaignReadout, *, campaign_days: int, readout: _Readout
 ) -> None:
     window = slice(0, campaign_days)
     lines = [
@@ -640,9 +713,30 @@ def _readout_write(
         **_band(total.counterfactual_draws, "counterfactual", total.counterfactual),
     }
     forecast.effects = {
-        "controls": min(len(panel.untreated), CampaignEvaluationConfig(**forecast.config).controls_limit),
+        "controls": readout.controls,
+        "siblings": _siblings_summary(readout, campaign_days=campaign_days),
         "skipped_products": panel.skipped,
         "assumed": panel.assumed,
+    }
+
+
+def _siblings_summary(readout: _Readout, *, campaign_days: int) -> dict[str, object] | None:
+    """effects["siblings"] of a readout: how the untouched products of the promoted categories sold against their
+    own counterfactual over the campaign window (a loss is cannibalisation), and whether they were kept out of the
+    controls for it; None without siblings."""
+    if readout.siblings is None:
+        return None
+    total = readout.siblings.total
+    return {
+        "products": readout.sibling_count,
+        "level": SIBLING_DETECTION_LEVEL,
+        "percent": _estimate(total.percent),
+        "units": _estimate(total.units),
+        "actual_units": float(np.nansum(total.actual[:campaign_days])),
+        "expected_units": float(total.counterfactual[:campaign_days].sum()),
+        "p_loss": _number(1.0 - total.p_positive),
+        "detected": readout.siblings_excluded,
+        "excluded_from_controls": readout.siblings_excluded,
     }
 
 

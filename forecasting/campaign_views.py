@@ -150,6 +150,23 @@ def partial_evidence(forecast: CampaignForecast) -> str:
     )
 
 
+def siblings_in_words(forecast: CampaignForecast) -> str:
+    """What a readout measured on the untouched products of the promoted categories (effects["siblings"]); empty for
+    a readout without siblings or made before they were measured."""
+    found = (forecast.effects or {}).get("siblings")
+    if not found or found.get("percent") is None:
+        return ""
+    count, percent = int(found["products"]), found["percent"]
+    measured = (
+        f"The other {count} product{'s' if count != 1 else ''} of the promoted categories sold "
+        f"{_signed_percent(percent['mean'])} against their own forecast ({found['level']:.0%} interval "
+        f"{_signed_percent(percent['lower'])} to {_signed_percent(percent['upper'])})"
+    )
+    if found["detected"]:
+        return f"{measured}: the campaign took sales from them, so they were left out of the controls."
+    return f"{measured}: no loss to the campaign detected."
+
+
 def plan_readings(forecast: CampaignForecast, *, currency: str) -> list[Reading]:
     """The plan's tiles: lift in units and percent, incremental revenue and margin, cost, profit and ROI."""
     cost = float(forecast.cost)
@@ -492,6 +509,7 @@ class CampaignDetailView(MerchantPageMixin, TemplateView):
                 readout_readings=readout_readings(readout, currency=merchant.currency),
                 readout_chance=chance_in_words(readout.p_positive, "that the campaign really raised sales"),
                 readout_roi_chance=chance_in_words(readout.p_roi_positive, "that the campaign paid for itself"),
+                readout_siblings=siblings_in_words(readout),
                 readout_chart=self._chart(campaign_charts.readout_figure, readout, campaign),
                 readout_lines=list(
                     campaign_selectors.campaign_forecast_lines(merchant=merchant, forecast=readout)[

@@ -4,15 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ecomforecast', '0001_tenancy_and_imports'),
+        ("ecomforecast", "0001_tenancy_and_imports"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='importjob',
-            name='kind',
-            field=models.CharField(choices=[('orders', 'Orders'), ('products', 'Products'), ('stock', 'Stock levels'), ('suppliers', 'Suppliers'), ('purchase-orders', 'Purchase orders'), ('activity', 'Activity events'), ('campaigns', 'Campaigns'), ('campaign-recipients', 'Campaign recipients')], max_length=32),
+            model_name="importjob",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("orders", "Orders"),
+                    ("products", "Products"),
+                    ("stock", "Stock levels"),
+                    ("suppliers", "Suppliers"),
+                    ("purchase-orders", "Purchase orders"),
+                    ("activity", "Activity events"),
+                    ("campaigns", "Campaigns"),
+                    ("campaign-recipients", "Campaign recipients"),
+                ],
+                max_length=32,
+            ),
         ),
     ]

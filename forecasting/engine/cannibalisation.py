@@ -159,13 +159,7 @@ def cannibalisation_forecast(
 
     cleaned = [clean_series(values) for values in series]
     length = max([len(values) for values in cleaned] + [1])
-    kinds = tuple(forecaster.covariate_kinds) if forecaster.covariate_kinds else _inferred(cleaned, X, X_campaign)
-    names = (
-        tuple(forecaster.covariate_names) if forecaster.covariate_names else tuple(f"x{i}" for i in range(len(kinds)))
-    )
-    extended = copy.copy(forecaster)
-    extended.covariate_kinds = (*kinds, FLAG)
-    extended.covariate_names = (*names, SIBLING)
+    extended = with_sibling_flag(forecaster, cleaned, X, X_campaign)
     X_full = [_with_column(block, flags) for block, flags in zip(X, history, strict=True)]
     on_future = [_with_column(block, flags[-horizon:]) for block, flags in zip(X_campaign, with_campaign, strict=True)]
     off_future = [_with_column(block, flags[-horizon:]) for block, flags in zip(X_campaign, without, strict=True)]
@@ -286,6 +280,46 @@ def net_of_cannibalisation(
         roi_quantiles=quantiles,
         p_roi_positive=float(np.mean(profit > 0)),
         profit_draws=profit,
+    )
+
+
+def with_sibling_flag(
+    forecaster: AutoForecaster, cleaned: Sequence[np.ndarray], X: Sequence[np.ndarray], X_future: Sequence[np.ndarray]
+) -> AutoForecaster:
+    """A copy of ``forecaster`` that reads one more covariate column, the sibling flag (a FLAG named SIBLING)."""
+    kinds = tuple(forecaster.covariate_kinds) if forecaster.covariate_kinds else _inferred(cleaned, X, X_future)
+    names = (
+        tuple(forecaster.covariate_names) if forecaster.covariate_names else tuple(f"x{i}" for i in range(len(kinds)))
+    )
+    extended = copy.copy(forecaster)
+    extended.covariate_kinds = (*kinds, FLAG)
+    extended.covariate_names = (*names, SIBLING)
+    return extended
+
+
+def sibling_counterfactual_inputs(
+    series: Sequence[np.ndarray],
+    X: Sequence[np.ndarray],
+    X_future: Sequence[np.ndarray],
+    *,
+    categories: Sequence[Hashable | None],
+    rows: Sequence[int],
+    forecaster: AutoForecaster,
+    promotion_column: int = 0,
+) -> tuple[list[np.ndarray], list[np.ndarray], AutoForecaster]:
+    """For a counterfactual of ``rows`` of the panel (series, X, X_future as campaign_forecast takes them): their
+    histories' covariates with the sibling flag appended, so the days a sibling was promoted in the past do not
+    lower the baseline; the window's with the flag off (what they would have sold without any promotion around
+    them); and the forecaster that reads the flag. The flag is computed over the whole panel's promotions."""
+    history = sibling_flags([_promoted(block, promotion_column) for block in X], categories)
+    chosen = list(rows)
+    past = [_with_column(X[row], history[row]) for row in chosen]
+    window = [_with_column(X_future[row], np.zeros(len(X_future[row]))) for row in chosen]
+    cleaned = [clean_series(series[row]) for row in chosen]
+    return (
+        past,
+        window,
+        with_sibling_flag(forecaster, cleaned, [X[row] for row in chosen], [X_future[row] for row in chosen]),
     )
 
 

@@ -7,11 +7,13 @@ import math
 import pytest
 from django.urls import reverse
 
+from customers.models import Campaign
 from forecasting import campaign_services
 from forecasting.campaign_services import CampaignEvaluationConfig
 from forecasting.models import CampaignForecast
 from tests.forecasting.campaign_shop import (
     KITCHEN,
+    SIBLING_CAMPAIGN_DAYS,
     SIBLING_FACTOR,
     make_cannibalised_shop,
     planned_product_campaign,
@@ -105,3 +107,45 @@ def test_it_reports_not_detected_and_leaves_the_profit_alone_where_siblings_sold
     html = client.get(reverse("campaign-view", args=[campaign.pk])).content.decode()
     assert "Not detected: in the history, products sold" in html
     assert 'id="cannibalisation-table"' not in html
+
+
+def readout(merchant, number: int = len(SIBLING_CAMPAIGN_DAYS) - 1) -> CampaignForecast:
+    campaign = Campaign.objects.get(merchant=merchant, external_id=f"KIT-PAST-{number}")
+    forecast = campaign_services.campaign_forecast_in_process(
+        merchant=merchant, campaign=campaign, kind=CampaignForecast.Kind.READOUT, config=FAST
+    )
+    assert forecast.status == CampaignForecast.Status.SUCCEEDED, forecast.error
+    return forecast
+
+
+def test_a_readout_measures_what_the_siblings_lost_and_keeps_them_out_of_the_controls(merchant):
+    # halved: three siblings over one week sell about 140 units, whose noise would hide a smaller loss in one readout
+    make_cannibalised_shop(merchant, sibling_factor=0.5)
+
+    forecast = readout(merchant)
+
+    found = forecast.effects["siblings"]
+    # the three other Kitchen products sold x 0.5 that week; the two uncategorised ones are the controls
+    assert found["products"] == KITCHEN - 1
+    assert found["level"] == 0.9
+    assert found["percent"]["lower"] < found["percent"]["mean"] < found["percent"]["upper"] < 0
+    assert found["percent"]["lower"] <= 0.5 - 1.0 <= found["percent"]["upper"]
+    # the counterfactual deflates the past weeks a sibling was promoted: it expects the full rate, not a mix
+    assert found["units"]["mean"] < 0
+    assert found["actual_units"] < 0.7 * found["expected_units"]
+    assert found["p_loss"] > 0.95
+    assert (found["detected"], found["excluded_from_controls"]) == (True, True)
+    assert forecast.effects["controls"] == 2
+    # the promoted product's own readout is still made, against those two controls only
+    assert forecast.estimates["lift_units"]["lower"] > 0
+
+
+def test_siblings_that_lost_nothing_stay_among_the_controls(merchant):
+    make_cannibalised_shop(merchant, sibling_factor=1.0)
+
+    forecast = readout(merchant)
+
+    found = forecast.effects["siblings"]
+    assert found["percent"]["lower"] < 0 < found["percent"]["upper"]
+    assert (found["detected"], found["excluded_from_controls"]) == (False, False)
+    assert forecast.effects["controls"] == KITCHEN - 1 + 2

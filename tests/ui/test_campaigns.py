@@ -374,6 +374,34 @@ def test_it_says_which_part_of_the_lift_no_past_campaign_showed(owner_client, sp
     assert 'id="plan-no-evidence"' in html
 
 
+def test_it_says_what_the_readout_measured_on_the_promoted_categories_other_products(owner_client, spring):
+    readout = evaluation(spring["campaign"], kind="readout", lift_pct=0.2, p_positive=0.93)
+    html = owner_client.get(detail_url(spring["campaign"])).content.decode()
+    assert 'id="readout-siblings"' not in html
+
+    readout.effects = {
+        "siblings": {
+            "products": 3,
+            "level": 0.9,
+            "percent": {"mean": -0.31, "lower": -0.45, "upper": -0.12},
+            "detected": True,
+            "excluded_from_controls": True,
+        }
+    }
+    readout.save(update_fields=["effects"])
+    html = owner_client.get(detail_url(spring["campaign"])).content.decode()
+    assert (
+        '<p class="muted" id="readout-siblings">The other 3 products of the promoted categories sold -31% against '
+        "their own forecast (90% interval -45% to -12%): the campaign took sales from them, so they were left out "
+        "of the controls.</p>"
+    ) in html
+
+    readout.effects["siblings"].update(percent={"mean": -0.05, "lower": -0.2, "upper": 0.1}, detected=False)
+    readout.save(update_fields=["effects"])
+    html = owner_client.get(detail_url(spring["campaign"])).content.decode()
+    assert "sold -5% against their own forecast (90% interval -20% to +10%): no loss to the campaign detected." in html
+
+
 def test_it_shows_the_readout_against_the_prediction(owner_client, spring):
     evaluation(
         spring["campaign"],
