@@ -69,12 +69,19 @@ class ForecastRunAdmin(MerchantOwnedAdmin):
 
     @admin.action(description="Re-run the selected forecasts (same cutoff and configuration)")
     def rerun(self, request, queryset) -> None:
-        count = 0
-        for run in queryset.select_related("merchant"):
+        def reset(pk: int) -> None:
             with transaction.atomic():
-                services.forecast_run_reset(run_id=run.pk)
-            count += 1
-        messages.success(request, f"{count} run(s) queued again.")
+                services.forecast_run_reset(run_id=pk)
+
+        _queue_again(request, queryset, reset, "run(s)")
+
+
+def _queue_again(request, queryset, reset, what: str) -> None:
+    """A staff "again" action: ``reset(pk)`` (the app's reset service) for every selected row, then one message."""
+    keys = list(queryset.values_list("pk", flat=True))
+    for pk in keys:
+        reset(pk)
+    messages.success(request, f"{len(keys)} {what} queued again.")
 
 
 @admin.register(ForecastResult)
@@ -182,11 +189,12 @@ class CustomerForecastRunAdmin(MerchantOwnedAdmin):
 
     @admin.action(description="Score the selected runs again (same cutoff and configuration)")
     def rerun(self, request, queryset) -> None:
-        count = 0
-        for run in queryset:
-            customer_services.customer_scores_run_reset(run_id=run.pk)
-            count += 1
-        messages.success(request, f"{count} customer-score run(s) queued again.")
+        _queue_again(
+            request,
+            queryset,
+            lambda pk: customer_services.customer_scores_run_reset(run_id=pk),
+            "customer-score run(s)",
+        )
 
 
 @admin.register(CustomerScore)
@@ -279,11 +287,12 @@ class CampaignForecastAdmin(MerchantOwnedAdmin):
 
     @admin.action(description="Evaluate the selected campaign forecasts again (same data cutoff)")
     def rerun(self, request, queryset) -> None:
-        count = 0
-        for forecast in queryset:
-            campaign_services.campaign_forecast_reset(forecast_id=forecast.pk)
-            count += 1
-        messages.success(request, f"{count} campaign evaluation(s) queued again.")
+        _queue_again(
+            request,
+            queryset,
+            lambda pk: campaign_services.campaign_forecast_reset(forecast_id=pk),
+            "campaign evaluation(s)",
+        )
 
     @admin.display(description="lift", ordering="lift_pct")
     def lift_percent(self, forecast: CampaignForecast) -> str:
