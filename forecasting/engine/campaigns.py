@@ -317,8 +317,10 @@ def campaign_forecast(
         estimate = effects[product][0]
         baseline = _rescaled_paths(baseline_results[row], baseline_features[product], estimate, draws[product])
         campaign = _rescaled_paths(campaign_results[row], campaign_features[product], estimate, draws[product])
-        # the campaign's own deviation moves the periods it changes
-        changed = np.any(campaign_features[product] != baseline_features[product], axis=1)
+        # the campaign's own deviation moves the periods where it changes a feature with an estimated effect (a
+        # feature the history never showed has no lift to deviate from)
+        identified = np.isfinite(effects[product][1])
+        changed = np.any((campaign_features[product] != baseline_features[product]) & identified[None, :], axis=1)
         campaign = campaign * np.exp(
             np.clip(deviation[:, None] * changed[None, :], -LOG_FACTOR_BOUND, LOG_FACTOR_BOUND)
         )

@@ -260,3 +260,20 @@ def test_it_widens_the_next_campaigns_lift_by_the_spread_past_campaigns_leave_un
     plain = AutoForecaster(season_length=52, n_windows=2, n_paths=50, seed=0)
     assert plain.forecast(values, HORIZON)
     assert plain.covariate_effects_ is None
+
+
+def test_a_feature_no_past_campaign_showed_moves_no_path_even_with_past_campaigns_to_learn_from() -> None:
+    # past campaigns varied the flag (column 0) but never the second column: a plan that sets only the second one
+    # has no lift to forecast, and the campaigns' spread must not invent one
+    values, flags = _campaign_panel(3, 0.3)
+    X = [np.column_stack([flag, np.zeros(len(flag))]) for flag in flags]
+    planned = [np.column_stack([np.zeros(HORIZON), np.r_[np.ones(CAMPAIGN), np.zeros(HORIZON - CAMPAIGN)]])] * len(X)
+    forecaster = AutoForecaster(
+        season_length=52, n_windows=2, covariate_kinds=("flag", "flag"), n_paths=100, seed=0, calibration_prior=20.0
+    )
+
+    result = campaign_forecast(values, X, planned, campaign_periods=CAMPAIGN, products=[0, 1], forecaster=forecaster)
+
+    assert result.unidentified == ("x1", "x1:after")
+    assert result.calibration["campaigns"] > 0
+    np.testing.assert_array_equal(result.total.campaign_draws, result.total.baseline_draws)
