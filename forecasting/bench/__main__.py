@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from forecasting.bench.neural import NeuralAutoForecaster, NeuralBenchForecaster
+from forecasting.bench.neural import NeuralAutoForecaster, NeuralBenchForecaster, TrainingPool
 from forecasting.bench.peer import (
     ARIMA_SUBSAMPLE,
     ENSEMBLE_MEMBERS,
@@ -113,6 +113,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help='JSON hyper-parameters per neural model, e.g. {"lstm": {"hidden_size": 64, "max_seconds": 600}}',
     )
     parser.add_argument(
+        "--neural-train",
+        choices=["sample", "all"],
+        default="sample",
+        help="neural models train on the scored series only (sample) or on every series of --input up to each "
+        "training cutoff (all; the scores still cover the sample only)",
+    )
+    parser.add_argument(
         "--neural-refit",
         action="store_true",
         help="train neural models at every cutoff (default: once, at the first cutoff, then reuse the weights)",
@@ -140,6 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     season_length = args.season_length or SEASON_LENGTHS.get(args.freq.upper()[:1], 1)
 
     panel = read_panel(args.input, covariates)
+    whole = panel
     if args.sample and panel["unique_id"].nunique() > args.sample:
         ids = np.sort(panel["unique_id"].unique())
         chosen = np.random.default_rng(args.seed).choice(ids, size=args.sample, replace=False)
@@ -166,6 +174,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             **neural_params.get(name, {}),
         }
 
+    pool = None
+    if args.neural_train == "all" and any(name.split("+")[-1] in NEURAL_MODEL_NAMES for name in models):
+        pool = TrainingPool(whole, freq=args.freq, covariates=covariates)
     forecasters: dict[str, PanelForecaster] = {}
     for name in models:
         base, *extra = name.split("+")
@@ -173,10 +184,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             forecasters[name] = AutoForecaster(**auto_params)
         elif base == "auto" and extra and set(extra) <= set(NEURAL_MODEL_NAMES):
             forecasters[name] = NeuralAutoForecaster(
-                tuple(extra), auto_params=auto_params, settings={member: neural_settings(member) for member in extra}
+                tuple(extra),
+                auto_params=auto_params,
+                settings={member: neural_settings(member) for member in extra},
+                pool=pool,
             )
         elif name in NEURAL_MODEL_NAMES:
-            forecasters[name] = NeuralBenchForecaster(name, settings=neural_settings(name), refit=args.neural_refit)
+            forecasters[name] = NeuralBenchForecaster(
+                name, settings=neural_settings(name), refit=args.neural_refit, pool=pool
+            )
         else:
             forecasters[name] = RegistryForecaster(
                 name, season_length=season_length, n_paths=0, seed=args.seed, threads=args.threads
@@ -225,6 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{summary['parameters']:,} parameters, trained {summary['fits']}x in {summary['train_seconds']:.0f} s "
             f"({summary['epochs']} epochs, best {summary['best_epoch']}, {summary['train_windows_per_second']:.0f} "
             f"windows/s on {summary['device']}); inference {summary['predict_series_per_second']} series/s"
+            + ("" if pool is None else f"; trained on all {len(pool):,} series of the input")
         )
 
     if args.peer == "statsforecast":
@@ -291,6 +308,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "seed": args.seed,
             "refit": args.refit,
             "neural_refit": args.neural_refit,
+            "neural_train": args.neural_train,
+            "neural_params": neural_params,
             "auto_params": json.loads(args.auto_params),
             "series": int(panel["unique_id"].nunique()),
             "sample": args.sample,

@@ -21,11 +21,40 @@ import time
 from collections.abc import Mapping
 
 import numpy as np
+import pandas as pd
 from tqdm import tqdm
 
 from forecasting.engine.auto import AutoForecaster
+from forecasting.engine.backtest import dense_panel
 from forecasting.engine.base import Forecast
 from forecasting.engine.neural import make_neural_model
+
+
+class TrainingPool:
+    """Every series of the whole panel up to a date: what a global model trains on when the benchmark scores a
+    sample of the catalogue (``--neural-train all``), as a merchant's model learns from all of its SKUs, not
+    only from the ones a report looks at. Nothing after the date is ever handed out."""
+
+    def __init__(self, long_df: pd.DataFrame, *, freq: str, covariates: tuple[str, ...] = ()) -> None:
+        self.panel = dense_panel(long_df, freq=freq, covariates=covariates)
+        self.covariates = covariates
+
+    def __len__(self) -> int:
+        return len(self.panel.ids)
+
+    def __call__(
+        self, end: np.datetime64 | None, with_covariates: bool = True
+    ) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
+        """(series, X) of every series launched by ``end``, each cut at ``end``."""
+        if end is None:
+            raise ValueError("a training pool needs the cutoff date")
+        position = int(self.panel.dates.searchsorted(pd.Timestamp(end), side="right")) - 1
+        rows = np.flatnonzero(self.panel.starts <= position)
+        series = [self.panel.history(row, position) for row in rows]
+        if not (with_covariates and self.covariates):
+            return series, None
+        X = [self.panel.covariate_block(self.covariates, row, self.panel.starts[row], position + 1) for row in rows]
+        return series, X
 
 
 class NeuralBenchForecaster:
@@ -33,10 +62,18 @@ class NeuralBenchForecaster:
 
     takes_cutoff_date = True
 
-    def __init__(self, name: str, *, settings: Mapping[str, object], refit: bool = False) -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        settings: Mapping[str, object],
+        refit: bool = False,
+        pool: TrainingPool | None = None,
+    ) -> None:
         self.name = name
         self.settings = dict(settings)
         self.refit = refit
+        self.pool = pool
         self.model = None
         self.train_seconds = 0.0
         self.predict_seconds = 0.0
@@ -54,7 +91,8 @@ class NeuralBenchForecaster:
     ) -> list[Forecast]:
         if self.model is None or self.refit:
             started = time.perf_counter()
-            self.model = train_with_progress(self.name, self.settings, series, X, end)
+            train_series, train_X = (series, X) if self.pool is None else self.pool(end, X is not None)
+            self.model = train_with_progress(self.name, self.settings, train_series, train_X, end)
             self.train_seconds += time.perf_counter() - started
             self.fits += 1
         started = time.perf_counter()
@@ -113,8 +151,10 @@ class NeuralAutoForecaster:
         *,
         auto_params: Mapping[str, object],
         settings: Mapping[str, Mapping[str, object]],
+        pool: TrainingPool | None = None,
     ) -> None:
         self.names = names
+        self.pool = pool
         self.auto_params = dict(auto_params)
         self.settings = settings
         self.models: dict[str, object] = {}
@@ -135,6 +175,8 @@ class NeuralAutoForecaster:
             training = [values[:-span] for values in series if len(values) > span]
             weekly = str(next(iter(self.settings.values()), {}).get("freq", "D")).upper().startswith("W")
             train_end = None if end is None else end - np.timedelta64(span * (7 if weekly else 1), "D")
+            if self.pool is not None:
+                training, _ = self.pool(train_end, False)
             started = time.perf_counter()
             for name in self.names:
                 self.models[name] = train_with_progress(name, self.settings[name], training, None, train_end)

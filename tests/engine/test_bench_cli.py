@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from forecasting.bench.__main__ import main
+from forecasting.bench.neural import TrainingPool
 from forecasting.bench.prepare import main as prepare_main
 from forecasting.bench.prepare import online_retail_panel, read_online_retail, select_by_selling_days
 
@@ -206,6 +207,38 @@ def test_it_benchmarks_a_neural_model_trained_once_and_auto_with_it_as_a_candida
     printed = capsys.readouterr().out
     assert "trained 1x" in printed
     assert "auto with neural candidates gru" in printed
+
+
+def test_a_training_pool_hands_out_every_series_cut_at_the_date_and_nothing_later(tiny_panel):
+    frame = pd.read_csv(tiny_panel, parse_dates=["ds"]).astype({"unique_id": str})
+    pool = TrainingPool(frame, freq="D")
+
+    series, X = pool(np.datetime64("2024-02-29"), True)
+
+    assert len(pool) == 3
+    # ids in order (late, smooth, sparse); "late" starts on day 60 (2024-03-01): not launched yet, not handed out
+    assert [len(values) for values in series] == [60, 60]
+    assert X is None
+    np.testing.assert_array_equal(series[0], frame[frame["unique_id"] == "smooth"]["y"].to_numpy()[:60])
+    assert [len(values) for values in pool(np.datetime64("2024-03-10"))[0]] == [10, 70, 70]
+    with pytest.raises(ValueError, match="cutoff date"):
+        pool(None)
+
+
+def test_it_trains_neural_models_on_every_series_when_asked_and_scores_the_sample(tiny_panel, tmp_path, capsys):
+    report_path = tmp_path / "report.json"
+    argv = [
+        "--input", str(tiny_panel), "--freq", "D", "--horizon", "7", "--windows", "2", "--step", "7",
+        "--models", "gru", "--sample", "2", "--neural-train", "all", "--threads", "1", "--device", "cpu",
+        "--neural-params", json.dumps({"gru": TINY_NEURAL}),
+        "--output", str(tmp_path / "forecasts.csv"), "--report", str(report_path),
+    ]  # fmt: skip
+    assert main(argv) == 0
+
+    table = pd.read_csv(tmp_path / "forecasts.csv")
+    assert table["unique_id"].nunique() == 2
+    assert "trained on all 3 series of the input" in capsys.readouterr().out
+    assert json.loads(report_path.read_text())["config"]["neural_train"] == "all"
 
 
 def test_it_passes_auto_its_candidates_and_settings(tiny_panel, tmp_path):
