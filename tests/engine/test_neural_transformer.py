@@ -214,3 +214,37 @@ def test_low_quantiles_of_intermittent_demand_can_be_exactly_zero():
     lows = np.stack([forecast.quantiles[0] for forecast in forecasts])
     assert (lows == 0.0).mean() > 0.9
     assert all((forecast.quantiles >= 0).all() and (forecast.paths >= 0).all() for forecast in forecasts)
+
+
+def test_it_weighs_the_loss_by_window_or_by_scale():
+    generator = torch.Generator().manual_seed(1)
+    batch = {
+        "past_values": torch.rand(4, 28, generator=generator),
+        "past_observed": torch.ones(4, 28),
+        "past_features": torch.randn(4, 28, 4, generator=generator),
+        "future_features": torch.randn(4, HORIZON, 4, generator=generator),
+        "scale": torch.tensor([0.5, 1.0, 2.0, 20.0]),
+        "future_values": torch.rand(4, HORIZON, generator=generator) * 2,
+        "future_observed": torch.ones(4, HORIZON),
+    }
+    batch["future_observed"][0, :3] = 0.0
+    by_window = TransformerForecaster(**TINY, context_length=28, loss_weighting="window")
+    by_scale = TransformerForecaster(**TINY, context_length=28)
+    module = by_window._build_module(4).eval()
+    with torch.no_grad():
+        grid = module(*(batch[key] for key in ("past_values", "past_observed", "past_features", "future_features")),
+                      batch["scale"])  # fmt: skip
+        levels = torch.tensor(QUANTILE_LEVELS)
+        error = batch["future_values"][..., None] - grid
+        per_period = torch.maximum(levels * error, (levels - 1) * error).mean(dim=-1) * batch["future_observed"]
+        units = (per_period * batch["scale"][:, None]).sum() / (
+            batch["future_observed"] * batch["scale"][:, None]
+        ).sum()
+
+        assert float(by_window._loss(module, batch)) == pytest.approx(
+            float(per_period.sum() / batch["future_observed"].sum()), rel=1e-5
+        )
+        # by scale: the pinball loss in units of demand per unit of observed demand scale, as WQL weighs it
+        assert float(by_scale._loss(module, batch)) == pytest.approx(float(units), rel=1e-5)
+    with pytest.raises(ValueError, match="loss_weighting"):
+        TransformerForecaster(loss_weighting="series")

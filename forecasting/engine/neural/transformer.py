@@ -21,8 +21,9 @@ Quantiles. The head outputs a fixed grid of ``QUANTILE_LEVELS`` (0.02, 0.06, ..,
 levels, the midpoints of 25 equal slices of probability, which include 0.1, 0.5 and 0.9) of scaled demand as
 a free lowest level plus cumulative softplus increments, so they increase by construction, and forecasts are
 clipped at zero (so that the low quantiles of intermittent demand can be exactly zero); training minimises
-the pinball loss over the grid on every observed target period. Other requested levels are interpolated on the
-grid; levels outside [0.02, 0.98] get the end quantiles. The mean is the average of the grid: the midpoint rule
+the pinball loss over the grid on every observed target period, each window weighted by its scale (the loss in
+units of demand, as WQL weighs a catalogue; ``loss_weighting="window"`` weighs windows alike). Other requested
+levels are interpolated on the grid; levels outside [0.02, 0.98] get the end quantiles. The mean is the average of the grid: the midpoint rule
 for the integral of the quantile function, so it needs no second head and no second loss to balance; a mean
 head trained with squared error would be dragged by bulk orders, which the pinball loss shrugs off.
 
@@ -55,6 +56,9 @@ QUANTILE_LEVELS: tuple[float, ...] = tuple(round((index + 0.5) / N_LEVELS, 4) fo
 REFERENCE_SEASONS = 4
 # at initialisation the grid spans about 0 .. this many scales
 INITIAL_SPREAD = 3.0
+# "scale" (the default): each training window counts by its scale, so the loss is the pinball loss in units of
+# demand, the weighting of the WQL a catalogue is judged by; "window": every window counts alike in scaled units
+LOSS_WEIGHTINGS = ("window", "scale")
 
 
 def pinball_loss(target: torch.Tensor, quantiles: torch.Tensor, levels: torch.Tensor) -> torch.Tensor:
@@ -208,7 +212,8 @@ class TransformerForecaster(NeuralModel):
 
     patch_len: periods per patch (None: the season length); d_model, n_heads, num_layers, dim_feedforward,
     dropout: the encoder; head_hidden: the per-step head's hidden width; path_correlation: the shared-factor
-    correlation of sample paths across steps (0 <= rho < 1).
+    correlation of sample paths across steps (0 <= rho < 1); loss_weighting: "scale" or "window" (see
+    LOSS_WEIGHTINGS).
     """
 
     name = "transformer"
@@ -224,9 +229,13 @@ class TransformerForecaster(NeuralModel):
         dropout: float = 0.1,
         head_hidden: int = 64,
         path_correlation: float = 0.3,
+        loss_weighting: str = "scale",
         **common,
     ) -> None:
         super().__init__(**common)
+        if loss_weighting not in LOSS_WEIGHTINGS:
+            raise ValueError(f"loss_weighting must be one of {', '.join(LOSS_WEIGHTINGS)}, not {loss_weighting!r}")
+        self.loss_weighting = loss_weighting
         self.patch_len = patch_len
         self.d_model = d_model
         self.n_heads = n_heads
@@ -274,6 +283,9 @@ class TransformerForecaster(NeuralModel):
         levels = torch.tensor(QUANTILE_LEVELS, device=quantiles.device)
         target = batch["future_values"].float()
         weights = batch["future_observed"]
+        if self.loss_weighting == "scale":
+            scale = batch["scale"].float()
+            weights = weights * (scale / scale.mean().clamp_min(1e-9))[:, None]
         return (pinball_loss(target, quantiles, levels) * weights).sum() / weights.sum().clamp_min(1.0)
 
     def _forecast(self, module: nn.Module, batch: dict[str, torch.Tensor], h: int, n_paths: int) -> dict:
