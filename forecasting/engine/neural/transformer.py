@@ -23,9 +23,10 @@ a free lowest level plus cumulative softplus increments, so they increase by con
 clipped at zero (so that the low quantiles of intermittent demand can be exactly zero); training minimises
 the pinball loss over the grid on every observed target period, each window weighted by its scale (the loss in
 units of demand, as WQL weighs a catalogue; ``loss_weighting="window"`` weighs windows alike). Other requested
-levels are interpolated on the grid; levels outside [0.02, 0.98] get the end quantiles. The mean is the average of the grid: the midpoint rule
-for the integral of the quantile function, so it needs no second head and no second loss to balance; a mean
-head trained with squared error would be dragged by bulk orders, which the pinball loss shrugs off.
+levels are interpolated on the grid; levels outside [0.02, 0.98] get the end quantiles. The mean is the average
+of the grid: the midpoint rule for the integral of the quantile function, so it needs no second head and no second
+loss to balance; a mean head trained with squared error would be dragged by bulk orders, which the pinball loss
+shrugs off.
 
 Paths. Each path draws one shared normal factor and one independent normal per step, mixed with correlation
 ``path_correlation`` (a Gaussian copula with equal correlation between all steps), and maps them through each
