@@ -91,3 +91,19 @@ class GlobalModel:
 
     def get_params(self) -> dict:
         return {key: value for key, value in vars(self).items() if not key.endswith("_")}
+
+
+def quantile_function(grid: np.ndarray, levels: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
+    """(n, h) values at ``probabilities`` (n, h) of the h per-step quantile functions known on ``grid`` (q, h) at
+    ascending ``levels`` (q,): linear between levels, the end values beyond them (np.interp's rule, every step
+    at once). With probabilities a column of levels repeated it reads quantiles; with uniforms, it draws."""
+    levels = np.asarray(levels, dtype=np.float64)
+    if len(levels) == 1:
+        return np.broadcast_to(grid[0], np.shape(probabilities)).astype(np.float64)
+    clipped = np.clip(probabilities, levels[0], levels[-1])
+    upper = np.clip(np.searchsorted(levels, clipped, side="right"), 1, len(levels) - 1)
+    lower = upper - 1
+    span = levels[upper] - levels[lower]
+    weight = np.where(span > 0, (clipped - levels[lower]) / np.where(span > 0, span, 1.0), 0.0)
+    steps = np.arange(grid.shape[1])
+    return grid[lower, steps] * (1.0 - weight) + grid[upper, steps] * weight

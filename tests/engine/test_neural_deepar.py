@@ -23,6 +23,8 @@ TINY = {
     "learning_rate": 1e-2,
     "patience": 20,
     "n_paths": 100,
+    # daily quantiles from the paths themselves, so that day 1 of the cumulative ones is the daily one exactly
+    "draws_per_path": 1,
     "device": "cpu",
     "threads": 1,
     "seed": 0,
@@ -303,3 +305,23 @@ def test_it_matches_scipy_negative_binomial_log_pmf(y, mean, dispersion):
     )
 
     assert float(nll[0]) == pytest.approx(-stats.nbinom.logpmf(y, r, r / (r + mean)), rel=1e-6, abs=1e-6)
+
+
+def test_it_reads_daily_quantiles_off_extra_draws_per_path_and_keeps_the_sampled_paths(
+    fitted, seasonal_panel, tmp_path
+):
+    levels = (0.1, 0.5, 0.9)
+    context = [values[:-HORIZON] for values in seasonal_panel[:6]]
+    saved = fitted.save(tmp_path / "model.pt")
+    few = type(fitted).load(saved, n_paths=20, draws_per_path=50, seed=3)
+    reference = type(fitted).load(saved, n_paths=2000, seed=4)
+
+    forecasts = few.predict(HORIZON, context, quantiles=levels)
+    references = reference.predict(HORIZON, context, quantiles=levels)
+
+    for forecast, expected in zip(forecasts, references, strict=True):
+        assert_valid(forecast, HORIZON, levels, 20)
+        # 20 network passes, 1,000 draws a day: the quantiles of 2,000 full paths, within sampling noise
+        np.testing.assert_allclose(forecast.quantiles, expected.quantiles, rtol=0.15, atol=1.0)
+    with pytest.raises(ValueError, match="draws_per_path"):
+        make_neural_model(fitted.name, draws_per_path=0)

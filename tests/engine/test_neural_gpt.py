@@ -327,3 +327,28 @@ def test_it_samples_tokens_in_proportion_to_their_probabilities():
     assert shares[0] == 0
     assert shares[2] == 0
     torch.testing.assert_close(shares[[1, 3, 4]], torch.tensor([0.2, 0.5, 0.3]), rtol=0, atol=0.015)
+
+
+def test_it_reads_quantiles_off_the_mixed_token_distribution():
+    # tokens by value: PAD (never), ZERO, then bins; two rows' distributions
+    probabilities = torch.tensor([[0.0, 0.5, 0.25, 0.25, 0.0], [0.0, 0.0, 0.1, 0.1, 0.8]])
+    levels = torch.tensor([0.1, 0.5, 0.6, 0.9])
+
+    tokens = GPTForecaster._mixture_tokens(probabilities, levels)
+
+    assert tokens.tolist() == [[1, 1, 2, 3], [2, 4, 4, 4]]
+
+
+def test_its_daily_quantiles_are_those_of_the_paths_mixed_distributions(fitted, panel, tmp_path):
+    levels = (0.1, 0.5, 0.9)
+    context = [values[:-HORIZON] for values in panel[:4]]
+    saved = fitted.save(tmp_path / "gpt.pt")
+    few = GPTForecaster.load(saved, n_paths=8, seed=1).predict(HORIZON, context, quantiles=levels)
+    many = GPTForecaster.load(saved, n_paths=1000, seed=2).predict(HORIZON, context, quantiles=levels)
+
+    for forecast, reference in zip(few, many, strict=True):
+        assert forecast.paths.shape == (8, HORIZON)
+        assert (np.diff(forecast.quantiles, axis=0) >= 0).all()
+        # 8 paths' mixed laws against 1,000 paths' sampled tokens: the same daily quantiles within noise
+        sampled = np.quantile(reference.paths, levels, axis=0)
+        np.testing.assert_allclose(forecast.quantiles, sampled, rtol=0.25, atol=1.0)

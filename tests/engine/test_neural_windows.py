@@ -214,3 +214,16 @@ def test_it_subsets_every_array_of_a_window_batch_together():
     np.testing.assert_array_equal(part.future_values, windows.future_values[1:])
     np.testing.assert_array_equal(part.past_features, windows.past_features[1:])
     assert part.scale[0] == windows.scale[1]
+
+
+def test_a_quantile_function_reads_levels_and_uniforms_on_a_grid_of_levels():
+    from forecasting.engine.base import quantile_function
+
+    grid = np.array([[0.0, 10.0], [2.0, 20.0], [6.0, 40.0]])  # 3 levels x 2 steps
+    levels = np.array([0.1, 0.5, 0.9])
+
+    values = quantile_function(grid, levels, np.array([[0.1, 0.3], [0.7, 0.95], [0.05, 0.5]]))
+
+    np.testing.assert_allclose(values, [[0.0, 15.0], [4.0, 40.0], [0.0, 20.0]])
+    single = quantile_function(grid[:1], levels[:1], np.array([[0.2, 0.9]]))
+    np.testing.assert_allclose(single, [[0.0, 10.0]])

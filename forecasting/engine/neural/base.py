@@ -6,7 +6,8 @@ implements three hooks:
 - ``_build_module(n_features) -> nn.Module`` (n_features = calendar features + covariates per period);
 - ``_loss(module, batch) -> scalar tensor`` on a batch of windows (see windows.Windows / training.to_tensors);
 - ``_forecast(module, batch, h, n_paths) -> dict`` with, in original units, "paths" (B, n_paths, h) and
-  optionally "mean" (B, h) (the paths' mean otherwise), or "quantiles" (B, q, h) at "levels" for a model with a
+  optionally "mean" (B, h) (the paths' mean otherwise) and "draws" (B, n, h), more draws of each step than the
+  paths hold, for the daily quantiles (the paths' otherwise), or "quantiles" (B, q, h) at "levels" for a model with a
   direct quantile head (paths are then optional).
 
 The base does the rest the same way for every model: windows and scaling, covariate standardisation, the
@@ -26,7 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from forecasting.engine.base import DEFAULT_QUANTILES, Forecast, GlobalModel
+from forecasting.engine.base import DEFAULT_QUANTILES, Forecast, GlobalModel, quantile_function
 from forecasting.engine.neural.training import (
     TrainingLog,
     load_checkpoint,
@@ -255,9 +256,15 @@ class NeuralModel(GlobalModel):
             levels = np.asarray(output["levels"], dtype=np.float64)
             grid = np.clip(output["quantiles"].float().cpu().numpy().astype(np.float64), 0.0, None)
             grid = np.sort(grid, axis=1)
-            daily = interpolate_levels(grid, levels, np.asarray(quantiles, dtype=np.float64))
+            size, _, steps = grid.shape
+            # every (window, step) is one column of a quantile function known on the grid
+            columns = np.moveaxis(grid, 1, 0).reshape(len(levels), size * steps)
+            wanted = np.broadcast_to(np.asarray(quantiles, dtype=np.float64)[:, None], (len(quantiles), size * steps))
+            daily = np.moveaxis(quantile_function(columns, levels, wanted).reshape(len(quantiles), size, steps), 0, 1)
         else:
-            daily = np.moveaxis(np.quantile(paths, quantiles, axis=1), 0, 1)
+            draws = output.get("draws")
+            draws = paths if draws is None else np.clip(draws.float().cpu().numpy().astype(np.float64), 0.0, None)
+            daily = np.moveaxis(np.quantile(draws, quantiles, axis=1), 0, 1)
         return [
             Forecast(
                 mean=mean[row, :h],
@@ -268,14 +275,3 @@ class NeuralModel(GlobalModel):
             )
             for row in range(mean.shape[0])
         ]
-
-
-def interpolate_levels(grid: np.ndarray, levels: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """(B, q', h) quantiles at ``wanted`` levels, linear between the (B, q, h) ``grid`` at ascending ``levels``;
-    levels outside the grid take its end values (np.interp's rule, for every row and step at once)."""
-    clipped = np.clip(wanted, levels[0], levels[-1])
-    upper = np.clip(np.searchsorted(levels, clipped, side="right"), 1, len(levels) - 1)
-    lower = upper - 1
-    span = levels[upper] - levels[lower]
-    weight = np.where(span > 0, (clipped - levels[lower]) / np.where(span > 0, span, 1.0), 0.0)
-    return grid[:, lower, :] * (1.0 - weight)[None, :, None] + grid[:, upper, :] * weight[None, :, None]

@@ -8,6 +8,9 @@ is the negative binomial law of that period's demand in units: mean ``softplus(a
 Gaussian. Training maximises the likelihood of every observed period of the window (context and horizon, teacher
 forcing); forecasting runs the network over the context, then samples ``n_paths`` paths one period at a time,
 each sampled value fed back as the next input, so paths carry the serial dependence that lead-time sums need.
+The daily quantiles use ``draws_per_path`` draws per path from each step's law (the network runs once per path;
+the extra draws cost only the sampling), so the default 40 paths x 5 draws give quantiles as steady as 200 paths
+at a fifth of the cost.
 """
 
 from __future__ import annotations
@@ -68,11 +71,23 @@ class DeepAR(NeuralModel):
 
     cell = "lstm"
 
-    def __init__(self, *, hidden_size: int = 40, num_layers: int = 2, dropout: float = 0.1, **common) -> None:
-        super().__init__(**common)
+    def __init__(
+        self,
+        *,
+        hidden_size: int = 40,
+        num_layers: int = 2,
+        dropout: float = 0.1,
+        n_paths: int = 40,
+        draws_per_path: int = 5,
+        **common,
+    ) -> None:
+        super().__init__(n_paths=n_paths, **common)
+        if int(draws_per_path) < 1:
+            raise ValueError(f"draws_per_path must be >= 1, not {draws_per_path}")
         self.hidden_size = hidden_size
         self.num_layers = num_layers
         self.dropout = dropout
+        self.draws_per_path = draws_per_path
 
     def _build_module(self, n_features: int) -> nn.Module:
         return _Network(self.cell, n_features, self.hidden_size, self.num_layers, self.dropout)
@@ -126,7 +141,7 @@ class DeepAR(NeuralModel):
         recent[:, lag - tail.shape[1] : lag] = repeat(tail)
         last_value, last_observed = recent[:, lag - 1], repeat(past_observed[:, -1])
         future_features = repeat(batch["future_features"])
-        samples, means = [], []
+        samples, means, dispersions = [], [], []
         for step in range(h):
             step_input = torch.cat(
                 [
@@ -143,12 +158,26 @@ class DeepAR(NeuralModel):
             draw = sample_negative_binomial(mean, dispersion)
             samples.append(draw)
             means.append(mean)
+            dispersions.append(dispersion)
             last_value = (draw / path_scale).clamp(max=MAX_SCALED_INPUT)
             last_observed = torch.ones_like(last_value)
             recent[:, lag + step] = last_value
         paths = torch.stack(samples, dim=1).reshape(size, n_paths, h)
-        mean = torch.stack(means, dim=1).reshape(size, n_paths, h).mean(dim=1)
-        return {"paths": paths, "mean": mean}
+        path_means = torch.stack(means, dim=1)
+        mean = path_means.reshape(size, n_paths, h).mean(dim=1)
+        output = {"paths": paths, "mean": mean}
+        extra = int(self.draws_per_path) - 1
+        if extra > 0:
+            # more draws of each step from each path's own law at that step: the same marginal as the path's
+            # draw (the law is conditional on the path's history), so the daily quantiles get n_paths x
+            # draws_per_path draws for the cost of n_paths network passes; the paths stay as sampled
+            shape = (size * n_paths, extra, h)
+            more = sample_negative_binomial(
+                path_means[:, None, :].expand(shape), torch.stack(dispersions, dim=1)[:, None, :].expand(shape)
+            )
+            draws = torch.cat([paths, more.reshape(size, n_paths * extra, h)], dim=1)
+            output["draws"] = draws
+        return output
 
 
 class LstmForecaster(DeepAR):

@@ -13,7 +13,9 @@ Forecasting runs the context once, copies its attention keys and values to n_pat
 per path and period at temperature 1 and feeds it back (a key/value cache keeps each step linear in the sequence
 length). Paths are the tokens' bin centres times the scale, so they are non-negative by construction; the mean
 is the average over paths of each step's expected value under the predicted distribution, which has far less
-noise than the paths' mean.
+noise than the paths' mean. The daily quantiles are read the same way: off the mixture, over paths, of each
+step's predicted distribution (the step's marginal law, with the paths' histories integrated out), at the
+levels 0.01 .. 0.99, instead of off n_paths sampled tokens; a handful of paths then gives steady quantiles.
 
 ``pretrain`` fits the model on a synthetic corpus (synthetic.generate_corpus) plus any operator series and saves
 a checkpoint; ``from_pretrained`` returns a model that starts from it and fine-tunes on a merchant's panel with
@@ -38,6 +40,8 @@ from forecasting.engine.neural.training import TrainingLog, load_checkpoint
 
 # Sequences (windows x paths) sampled together: bounds the key/value cache, which holds every path's history.
 MAX_SEQUENCES_PER_PASS = 8192
+# Levels at which each step's daily quantiles are read off the paths' mixed token distribution (0.01 .. 0.99)
+MIXTURE_LEVELS: tuple[float, ...] = tuple(round(index / 100, 2) for index in range(1, 100))
 
 
 def sinusoidal_positions(start: int, length: int, d_model: int, device: torch.device) -> torch.Tensor:
@@ -203,9 +207,11 @@ class GPTForecaster(NeuralModel):
         n_bins: int = 512,
         max_scaled: float = 100.0,
         bin_power: float = 2.0,
+        n_paths: int = 20,
         **common,
     ) -> None:
-        super().__init__(**common)
+        # 20 paths by default: the daily quantiles come from the paths' mixed distributions, not their draws
+        super().__init__(n_paths=n_paths, **common)
         self.d_model = d_model
         self.n_heads = n_heads
         self.n_layers = n_layers
@@ -256,7 +262,8 @@ class GPTForecaster(NeuralModel):
             self._sample(module, {key: value[start : start + chunk] for key, value in batch.items()}, h, n_paths)
             for start in range(0, size, chunk)
         ]
-        return {key: torch.cat([part[key] for part in parts]) for key in ("paths", "mean")}
+        output = {key: torch.cat([part[key] for part in parts]) for key in ("paths", "mean", "quantiles")}
+        return {**output, "levels": MIXTURE_LEVELS}
 
     def _sample(self, module: nn.Module, batch: dict[str, torch.Tensor], h: int, n_paths: int) -> dict:
         """n_paths sampled token paths per window, decoded; uses torch's global generator (the base seeds it)."""
@@ -269,20 +276,32 @@ class GPTForecaster(NeuralModel):
         logits = module(inputs, conditioning[:, : context + 1], cache)[:, -1].repeat_interleave(n_paths, dim=0)
         cache = cache.repeat_interleave(n_paths)
         conditioning = conditioning.repeat_interleave(n_paths, dim=0)
-        draws, expected = [], []
+        draws, expected, mixed = [], [], []
+        levels = torch.tensor(MIXTURE_LEVELS, device=logits.device)
         for step in range(h):
             logits[:, PAD] = -torch.inf
             probabilities = torch.softmax(logits, dim=-1)
             token = sample_tokens(probabilities)
             draws.append(token[:, 0])
             expected.append(probabilities @ module.centres)
+            mixed.append(self._mixture_tokens(probabilities.float().reshape(size, n_paths, -1).mean(dim=1), levels))
             if step + 1 < h:
                 position = context + 1 + step
                 logits = module(token, conditioning[:, position : position + 1], cache)[:, -1]
         path_scale = scale.repeat_interleave(n_paths)[:, None]
         paths = (module.centres[torch.stack(draws, dim=1)] * path_scale).reshape(size, n_paths, h)
         mean = (torch.stack(expected, dim=1) * path_scale).reshape(size, n_paths, h).mean(dim=1)
-        return {"paths": paths, "mean": mean}
+        quantiles = module.centres[torch.stack(mixed, dim=-1)] * scale[:, None, None]
+        return {"paths": paths, "mean": mean, "quantiles": quantiles}
+
+    @staticmethod
+    def _mixture_tokens(probabilities: torch.Tensor, levels: torch.Tensor) -> torch.Tensor:
+        """(S, q) token at each level of every row's distribution (S, vocab): the first whose cumulative
+        probability reaches the level. Tokens are ordered by value (PAD, which has none, has probability 0)."""
+        cumulative = probabilities.cumsum(dim=-1)
+        cumulative = cumulative / cumulative[:, -1:].clamp_min(1e-12)
+        index = torch.searchsorted(cumulative.contiguous(), levels.expand(len(cumulative), -1).contiguous())
+        return index.clamp(max=probabilities.shape[-1] - 1)
 
 
 def pretrain(
