@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ecomforecast.env import database_config, env_bool, env_int, env_list, env_str, local_secret_key
+from ecomforecast.env import database_config, env_bool, env_float, env_int, env_list, env_str, local_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("ECOMFORECAST_VAR_DIR", str(BASE_DIR / "var")))
@@ -182,6 +182,9 @@ NEURAL_MAX_TRAIN_SECONDS = env_int("NEURAL_MAX_TRAIN_SECONDS", 900)
 # statistical only), and how old a trained model may get before a run trains a new one.
 NEURAL_MODELS = tuple(env_list("NEURAL_MODELS"))
 NEURAL_RETRAIN_DAYS = env_int("NEURAL_RETRAIN_DAYS", 7)
+# Weight of the neural candidates' own forecast distributions in auto's final forecasts (quantile averaging; 0: they
+# are mean candidates only).
+NEURAL_BLEND_WEIGHT = env_float("NEURAL_BLEND_WEIGHT", 0.5)
 # A pretrained GPT checkpoint (manage.py pretrain_gpt) that merchants' gpt models fine-tune from; empty: from scratch.
 NEURAL_GPT_BASE = env_str("NEURAL_GPT_BASE", "")
 # Campaign evaluations of the nightly run: plans for campaigns starting within this many days (or running), readouts

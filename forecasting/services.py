@@ -275,6 +275,7 @@ def forecast_chunk_execute(*, chunk_id: int) -> ForecastChunk:
         n_paths=config.get("n_paths", 500),
         seed=config.get("seed", 0),
         global_models=global_models or None,
+        global_weight=settings.NEURAL_BLEND_WEIGHT,
         covariate_names=campaigns.names if campaigns else None,
         covariate_kinds=campaigns.kinds if campaigns else None,
     )

@@ -60,7 +60,14 @@ never trains them: it asks each for the mean forecast of every series from every
 with the context up to that cutoff, and calibrates and selects them like any other candidate. Their weights must
 have seen no period after the first internal cutoff (``horizon + (n_windows - 1) x step`` periods before the
 panel's end), or their backtest scores are in-sample and flatter them; the Celery pipeline and the benchmark
-train them that way. ``end`` (the date of the panel's last period) gives them real calendar dates.
+train them that way. ``end`` (the date of the panel's last period) gives them real calendar dates. Their own
+forecast distributions are then blended into every series' final forecast at ``global_weight`` (default 0.5; 0
+keeps them as mean candidates only): quantile averaging of auto's calibrated quantiles with the global models'
+quantiles (read on the levels 0.01 .. 0.99 and averaged over the models), the same weights for the mean, and
+each path's global part read off the global quantile function at the uniforms that drew its auto part, so the
+paths keep auto's serial correlation and their daily laws are the blended ones. Combining two forecasters of
+comparable skill whose errors differ beats choosing between them, and a direct quantile model's quantiles carry
+more than its mean, which is all the candidate route uses.
 """
 
 from __future__ import annotations
@@ -71,7 +78,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
-from forecasting.engine.base import DEFAULT_QUANTILES, Forecast, GlobalModel
+from forecasting.engine.base import DEFAULT_QUANTILES, Forecast, GlobalModel, quantile_function
 from forecasting.engine.classify import classify_panel
 from forecasting.engine.covariates import covariate_features, fit_covariate_effects, infer_kinds
 from forecasting.engine.models.common import PanelModel, clean_series, to_panel
@@ -95,6 +102,10 @@ DEFAULT_CANDIDATES: dict[str, tuple[str, ...]] = {
     "new": ("moving_average+season", "ses+season", "naive"),
     "dead": ("tsb+season", "moving_average+season", "historic_average"),
 }
+
+
+# Levels at which the global models' own forecast distributions are read for the blend (0.01 .. 0.99)
+GLOBAL_LEVELS: tuple[float, ...] = tuple(round(index / 100, 2) for index in range(1, 100))
 
 
 @dataclass(frozen=True)
@@ -141,9 +152,12 @@ class AutoForecaster:
         covariate_window: int | None = None,
         price_window: int = 26,
         global_models: Mapping[str, GlobalModel] | None = None,
+        global_weight: float = 0.5,
         n_paths: int = 200,
         seed: int = 0,
     ) -> None:
+        if not 0.0 <= float(global_weight) <= 1.0:
+            raise ValueError(f"global_weight must be in [0, 1], not {global_weight}")
         self.season_length = season_length
         self.candidates = candidates
         self.n_windows = n_windows
@@ -167,6 +181,7 @@ class AutoForecaster:
         self.covariate_window = covariate_window
         self.price_window = price_window
         self.global_models = global_models
+        self.global_weight = global_weight
         self.n_paths = n_paths
         self.seed = seed
 
@@ -394,14 +409,18 @@ class AutoForecaster:
             finals[name] = (full_means, full_failed)
 
         final_factors = future(np.ones((n, horizon)), length)
+        blend = self._global_blend(history(length), horizon, end)
         results = []
         for row in range(n):
             members = _names(candidates, chosen[row])
             mean = np.median(np.stack([finals[name][0][row] for name in members]), axis=0) * final_factors[row]
             fallbacks = tuple(name for name in members if finals[name][1][row] or backtest_fallbacks[name][row])
             series = panel[row][~np.isnan(panel[row])]
+            own = None
+            if blend is not None and blend[2][row]:
+                own = (blend[0][row] * final_factors[row], blend[1][row] * final_factors[row])
             forecast = self._calibrated_forecast(
-                series, mean, quantile_ratios[row], samples[row], path_pool, levels, correlation
+                series, mean, quantile_ratios[row], samples[row], path_pool, levels, correlation, own
             )
             label = members[0] if len(members) == 1 else f"median({', '.join(members)})"
             metrics = _backtest_metrics(actuals[row], ensemble_backtest[row], quantile_ratios[row], levels, scale[row])
@@ -535,13 +554,18 @@ class AutoForecaster:
         pool: np.ndarray,
         levels: tuple[float, ...],
         correlation: float,
+        global_forecast: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> Forecast:
+        """The calibrated forecast of one series; with ``global_forecast`` (the global models' own quantile grid
+        (q, h) at GLOBAL_LEVELS and mean (h,)) blended in at global_weight by quantile averaging."""
         quantiles = (
             np.maximum.accumulate(mean[None, :] * quantile_ratios[:, None], axis=0)
             if levels
             else np.zeros((0, len(mean)))
         )
+        weight = float(self.global_weight) if global_forecast is not None else 0.0
         paths = None
+        uniforms = None
         if self.n_paths > 0:
             rng = series_rng(self.seed, series)
             own = own_ratios[np.isfinite(own_ratios)]
@@ -557,13 +581,46 @@ class AutoForecaster:
                 float(np.max(series)) if series.size else 0.0, quantiles.max(axis=0) if levels else mean
             )
             paths = np.minimum(mean[None, :] * draws, ceiling[None, :])
-        return Forecast(
-            mean=mean,
-            quantile_levels=levels,
-            quantiles=quantiles,
-            paths=paths,
-            info={"path_correlation": correlation},
-        )
+        info: dict[str, object] = {"path_correlation": correlation}
+        if weight > 0:
+            # Quantile averaging (Vincentisation): each level of the blend is the weighted average of that level of
+            # both forecasts, and each path reads the global models' quantile function at the uniforms that drew
+            # its auto part, so the paths' daily laws are the blended ones and keep auto's serial correlation.
+            grid, global_mean = global_forecast
+            global_levels = np.asarray(GLOBAL_LEVELS)
+            if levels:
+                wanted = np.broadcast_to(np.asarray(levels)[:, None], quantiles.shape)
+                quantiles = (1.0 - weight) * quantiles + weight * quantile_function(grid, global_levels, wanted)
+            if paths is not None:
+                paths = (1.0 - weight) * paths + weight * quantile_function(grid, global_levels, uniforms)
+            mean = (1.0 - weight) * mean + weight * global_mean
+            info["global_weight"] = weight
+        return Forecast(mean=mean, quantile_levels=levels, quantiles=quantiles, paths=paths, info=info)
+
+    def _global_blend(
+        self, panel: np.ndarray, horizon: int, end: np.datetime64 | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """The global models' own forecasts from the panel's end, for the blend: quantile grids (n, q, h) at
+        GLOBAL_LEVELS and means (n, h), averaged over the models, and which rows every model forecast (finite
+        numbers); None without global models, with global_weight 0, or when a model fails (no blend then)."""
+        if not self.global_models or self.global_weight <= 0:
+            return None
+        n = len(panel)
+        grids = np.zeros((n, len(GLOBAL_LEVELS), horizon))
+        means = np.zeros((n, horizon))
+        usable = np.ones(n, dtype=bool)
+        cutoff_end = None if end is None else np.datetime64(end, "D")
+        for model in self.global_models.values():
+            try:
+                forecasts = model.predict(horizon, list(panel), quantiles=GLOBAL_LEVELS, end=cutoff_end)
+            except Exception:  # a broken model must not sink the run: auto's own forecasts stand
+                return None
+            grid = np.stack([_on_global_levels(forecast, horizon) for forecast in forecasts]) if n else grids
+            mean = np.stack([forecast.mean[:horizon] for forecast in forecasts]) if n else means
+            usable &= np.isfinite(grid).all(axis=(1, 2)) & np.isfinite(mean).all(axis=1)
+            grids += np.nan_to_num(grid) / len(self.global_models)
+            means += np.nan_to_num(mean) / len(self.global_models)
+        return np.clip(grids, 0.0, None), np.clip(means, 0.0, None), usable
 
 
 @dataclass(frozen=True)
@@ -666,6 +723,13 @@ def _mixture_quantiles(own: np.ndarray, pool: np.ndarray, weight_own: float, uni
     cumulative /= cumulative[-1]
     positions = np.minimum(np.searchsorted(cumulative, uniforms, side="left"), values.size - 1)
     return values[order][positions]
+
+
+def _on_global_levels(forecast: Forecast, horizon: int) -> np.ndarray:
+    """(len(GLOBAL_LEVELS), horizon) quantiles of a forecast at GLOBAL_LEVELS, read off the levels it has."""
+    wanted = np.broadcast_to(np.asarray(GLOBAL_LEVELS)[:, None], (len(GLOBAL_LEVELS), horizon))
+    grid = np.sort(np.asarray(forecast.quantiles, dtype=np.float64)[:, :horizon], axis=0)
+    return quantile_function(grid, np.asarray(forecast.quantile_levels, dtype=np.float64), wanted)
 
 
 def _names(candidates: tuple[str, ...], indices: np.ndarray) -> tuple[str, ...]:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from ecomforecast.env import database_config, env_bool, env_list
+from ecomforecast.env import database_config, env_bool, env_float, env_list
 
 
 def test_it_parses_a_postgres_url():
@@ -41,3 +41,13 @@ def test_it_reads_booleans_and_lists(monkeypatch):
     monkeypatch.setenv("FLAG", "maybe")
     with pytest.raises(ValueError, match="FLAG"):
         env_bool("FLAG")
+
+
+def test_it_reads_a_float_and_names_the_variable_when_it_is_not_one(monkeypatch):
+    monkeypatch.setenv("SOME_WEIGHT", "0.25")
+    assert env_float("SOME_WEIGHT", 0.5) == 0.25
+    monkeypatch.setenv("SOME_WEIGHT", " ")
+    assert env_float("SOME_WEIGHT", 0.5) == 0.5
+    monkeypatch.setenv("SOME_WEIGHT", "half")
+    with pytest.raises(ValueError, match="SOME_WEIGHT must be a number"):
+        env_float("SOME_WEIGHT", 0.5)

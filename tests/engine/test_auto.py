@@ -273,7 +273,9 @@ class _OracleModel:
             future = np.zeros(h)
             known = truth[len(context) : len(context) + h]
             future[: len(known)] = known
-            forecasts.append(Forecast(future, (0.5,), future[None, :]))
+            levels = tuple(sorted(quantiles))
+            # it knows the future for sure: every quantile is what happened
+            forecasts.append(Forecast(future, levels, np.repeat(future[None, :], len(levels), axis=0)))
         return forecasts
 
 
@@ -283,7 +285,7 @@ def test_it_selects_a_global_model_that_forecasts_better_and_gives_it_real_cutof
     horizon = 14
     history = [values[:-horizon] for values in full]
     oracle = _OracleModel(full)
-    auto = AutoForecaster(global_models={"oracle": oracle}, top_k=1, n_paths=0)
+    auto = AutoForecaster(global_models={"oracle": oracle}, top_k=1, n_paths=0, global_weight=0.0)
     results = auto.forecast(history, horizon, end=np.datetime64("2024-06-30"))
     assert [result.model for result in results] == ["oracle"] * 6
     for result, values in zip(results, full, strict=True):
@@ -295,6 +297,32 @@ def test_it_selects_a_global_model_that_forecasts_better_and_gives_it_real_cutof
         np.datetime64("2024-06-16"),
         np.datetime64("2024-06-30"),
     ]
+
+
+def test_it_blends_the_global_models_own_forecasts_in_by_quantile_averaging():
+    rng = np.random.default_rng(5)
+    full = [rng.poisson(4.0, 200).astype(float) + np.arange(200) % 7 for _ in range(5)]
+    horizon = 14
+    history = [values[:-horizon] for values in full]
+    truth = np.stack([values[-horizon:] for values in full])
+    end = np.datetime64("2024-06-30")
+
+    def run(weight: float) -> list[Forecast]:
+        auto = AutoForecaster(global_models={"oracle": _OracleModel(full)}, n_paths=50, global_weight=weight)
+        return [result.forecast for result in auto.forecast(history, horizon, end=end)]
+
+    alone, blended, only_global = run(0.0), run(0.5), run(1.0)
+
+    for row, (own, mix, oracle) in enumerate(zip(alone, blended, only_global, strict=True)):
+        np.testing.assert_allclose(mix.mean, 0.5 * own.mean + 0.5 * truth[row])
+        np.testing.assert_allclose(mix.quantiles, 0.5 * own.quantiles + 0.5 * truth[row][None, :])
+        # each path's global part is read at the uniforms of its own part: here the oracle's one value
+        np.testing.assert_allclose(mix.paths, 0.5 * own.paths + 0.5 * truth[row][None, :])
+        np.testing.assert_allclose(oracle.quantiles, np.repeat(truth[row][None, :], 3, axis=0))
+        assert mix.info["global_weight"] == 0.5
+        assert "global_weight" not in own.info
+    with pytest.raises(ValueError, match="global_weight"):
+        AutoForecaster(global_weight=1.5)
 
 
 def test_it_falls_back_and_records_it_when_a_global_model_breaks():
@@ -313,3 +341,5 @@ def test_it_falls_back_and_records_it_when_a_global_model_breaks():
     assert all(result.fallbacks == ("broken",) for result in results)
     assert all(result.forecast.info["fallback"] == "seasonal_naive" for result in results)
     assert all(np.isfinite(result.forecast.mean).all() for result in results)
+    # nothing of the broken model is blended in
+    assert all("global_weight" not in result.forecast.info for result in results)

@@ -50,6 +50,8 @@ def test_it_trains_a_candidate_once_and_reuses_it_on_the_next_nights(merchant, s
     results = ForecastResult.objects.filter(run=first)
     assert results.count() == 6
     assert all("gru" in result.explanation["model_info"]["candidates"] for result in results)
+    # its own forecast distribution is blended into every result at the server's weight
+    assert {result.explanation["model_info"]["global_weight"] for result in results} == {0.5}
 
     # the next night: the weights saw nothing after this run's first backtest cutoff either, so they are reused
     next_night = _run(merchant, cutoff=CUTOFF + dt.timedelta(days=1))
@@ -120,6 +122,14 @@ def test_unknown_model_settings_are_refused(merchant, api_client, models):
     assert response.status_code == 400
     assert "models" in response.json()
     assert not ForecastRun.objects.exists()
+
+
+def test_a_blend_weight_of_zero_keeps_the_neural_candidates_to_their_means(merchant, shop, neural_settings):
+    neural_settings.NEURAL_BLEND_WEIGHT = 0.0
+    run = _run(merchant)
+    results = ForecastResult.objects.filter(run=run)
+    assert results.count() == 6
+    assert not any("global_weight" in result.explanation["model_info"] for result in results)
 
 
 def test_runs_nobody_configured_use_the_servers_neural_models(merchant, settings):
