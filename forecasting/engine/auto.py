@@ -595,6 +595,7 @@ class AutoForecaster:
                 paths = (1.0 - weight) * paths + weight * quantile_function(grid, global_levels, uniforms)
             mean = (1.0 - weight) * mean + weight * global_mean
             info["global_weight"] = weight
+            info["blended_with"] = sorted(self.global_models or ())
         return Forecast(mean=mean, quantile_levels=levels, quantiles=quantiles, paths=paths, info=info)
 
     def _global_blend(

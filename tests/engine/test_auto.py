@@ -320,6 +320,7 @@ def test_it_blends_the_global_models_own_forecasts_in_by_quantile_averaging():
         np.testing.assert_allclose(mix.paths, 0.5 * own.paths + 0.5 * truth[row][None, :])
         np.testing.assert_allclose(oracle.quantiles, np.repeat(truth[row][None, :], 3, axis=0))
         assert mix.info["global_weight"] == 0.5
+        assert mix.info["blended_with"] == ["oracle"]
         assert "global_weight" not in own.info
     with pytest.raises(ValueError, match="global_weight"):
         AutoForecaster(global_weight=1.5)

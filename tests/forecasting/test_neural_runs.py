@@ -149,3 +149,14 @@ def test_the_forecasts_page_names_the_neural_versions_a_run_used(merchant, owner
     table = html.split('id="neural-model-table"')[1].split("</table>")[0]
     assert table.count("<tr>") == 2  # header + the one trained version
     assert ">gru<" in table
+
+
+def test_the_product_page_says_the_forecast_blends_the_neural_model_in(merchant, owner, shop, neural_settings):
+    from inventory.models import Product
+
+    _run(merchant)
+    client = Client()
+    client.force_login(owner)
+    product = Product.objects.filter(merchant=merchant).order_by("sku").first()
+    html = client.get(f"/products/{product.pk}/").content.decode()
+    assert '<span id="forecast-blend"> · blended 50% with gru</span>' in html
