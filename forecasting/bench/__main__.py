@@ -102,6 +102,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
+        "--until",
+        default=None,
+        help="drop the rows after this date (YYYY-MM-DD) first: with the benchmark's first cutoff it gives "
+        "development windows, all before the benchmark's, on which to choose settings",
+    )
+    parser.add_argument(
         "--auto-params",
         default="{}",
         help='JSON keyword arguments of auto, e.g. {"top_k": 1, "candidates": {"smooth": ["ets", "theta+season"]}}',
@@ -147,6 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     season_length = args.season_length or SEASON_LENGTHS.get(args.freq.upper()[:1], 1)
 
     panel = read_panel(args.input, covariates)
+    if args.until:
+        panel = panel[panel["ds"] <= pd.Timestamp(args.until)].reset_index(drop=True)
     whole = panel
     if args.sample and panel["unique_id"].nunique() > args.sample:
         ids = np.sort(panel["unique_id"].unique())
@@ -313,6 +321,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "auto_params": json.loads(args.auto_params),
             "series": int(panel["unique_id"].nunique()),
             "sample": args.sample,
+            "until": args.until,
             "cutoffs": sorted(str(cutoff.date()) for cutoff in pd.to_datetime(table["cutoff"].unique())),
         },
     )

@@ -241,6 +241,22 @@ def test_it_trains_neural_models_on_every_series_when_asked_and_scores_the_sampl
     assert json.loads(report_path.read_text())["config"]["neural_train"] == "all"
 
 
+def test_it_backtests_before_a_date_for_development_windows(tiny_panel, tmp_path):
+    report_path = tmp_path / "report.json"
+    argv = [
+        "--input", str(tiny_panel), "--freq", "D", "--horizon", "7", "--windows", "2", "--step", "7",
+        "--models", "naive", "--until", "2024-03-31", "--threads", "1",
+        "--output", str(tmp_path / "forecasts.csv"), "--report", str(report_path),
+    ]  # fmt: skip
+    assert main(argv) == 0
+
+    table = pd.read_csv(tmp_path / "forecasts.csv", parse_dates=["ds", "cutoff"])
+    # the panel ends on 2024-03-31 (day 91): cutoffs 14 and 7 days before it, nothing scored after it
+    assert sorted(table["cutoff"].dt.strftime("%Y-%m-%d").unique()) == ["2024-03-17", "2024-03-24"]
+    assert table["ds"].max() == pd.Timestamp("2024-03-31")
+    assert json.loads(report_path.read_text())["config"]["until"] == "2024-03-31"
+
+
 def test_it_passes_auto_its_candidates_and_settings(tiny_panel, tmp_path):
     report_path = tmp_path / "report.json"
     auto_params = {
