@@ -248,7 +248,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         notes[name] = (
             f"{summary['parameters']:,} parameters, trained {summary['fits']}x in {summary['train_seconds']:.0f} s "
             f"({summary['epochs']} epochs, best {summary['best_epoch']}, {summary['train_windows_per_second']:.0f} "
-            f"windows/s on {summary['device']}); inference {summary['predict_series_per_second']} series/s"
+            f"windows/s on {summary['device']}); inference {summary['predict_series_per_second']} series/s "
+            f"({summary['predict_series_per_second_after_first']} after the first window)"
             + ("" if pool is None else f"; trained on all {len(pool):,} series of the input")
         )
 

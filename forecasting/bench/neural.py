@@ -78,6 +78,8 @@ class NeuralBenchForecaster:
         self.train_seconds = 0.0
         self.predict_seconds = 0.0
         self.predicted = 0
+        # (series, seconds) of every predict call, to tell the first call's one-off start-up from steady state
+        self.calls: list[tuple[int, float]] = []
         self.fits = 0
 
     def __call__(
@@ -97,8 +99,10 @@ class NeuralBenchForecaster:
             self.fits += 1
         started = time.perf_counter()
         forecasts = self.model.predict(horizon, series, X, X_future, quantiles=quantiles, end=end)
-        self.predict_seconds += time.perf_counter() - started
+        seconds = time.perf_counter() - started
+        self.predict_seconds += seconds
         self.predicted += len(series)
+        self.calls.append((len(series), seconds))
         return forecasts
 
     def summary(self) -> dict:
@@ -118,7 +122,14 @@ class NeuralBenchForecaster:
             "predict_series_per_second": round(self.predicted / self.predict_seconds, 1)
             if self.predict_seconds > 0
             else None,
+            "predict_series_per_second_after_first": _rate(self.calls[1:]),
         }
+
+
+def _rate(calls: list[tuple[int, float]]) -> float | None:
+    """Series per second over predict calls (None without any)."""
+    seconds = sum(duration for _, duration in calls)
+    return round(sum(count for count, _ in calls) / seconds, 1) if calls and seconds > 0 else None
 
 
 def train_with_progress(

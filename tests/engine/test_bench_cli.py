@@ -203,6 +203,8 @@ def test_it_benchmarks_a_neural_model_trained_once_and_auto_with_it_as_a_candida
     assert neural["fits"] == 1
     assert neural["parameters"] > 0
     assert neural["device"] == "cpu"
+    assert neural["predict_series_per_second"] > 0
+    assert neural["predict_series_per_second_after_first"] > 0
     assert report["models"]["auto+gru"]["neural"]["parameters"]["gru"] == neural["parameters"]
     printed = capsys.readouterr().out
     assert "trained 1x" in printed
