@@ -395,12 +395,17 @@ class AutoForecaster:
         correlation = error_correlation(actuals, ensemble_backtest)
         quantile_ratios = _quantile_ratios(samples, pool, levels, self.calibration_prior)
 
+        # the global models' forecasts from the end serve the blend and, for those chosen, the candidate means
+        blend = self._global_blend(history(length), horizon, end)
         finals: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for index in np.unique(chosen):
             name = candidates[int(index)]
             rows = np.flatnonzero((chosen == index).any(axis=1))
             base, yearly = _without_year(name)
-            means, failed = self._candidate_means(base, history(length)[rows], horizon, end, 0)
+            if blend is not None and base in blend.model_means:
+                means, failed = self._with_fallback(blend.model_means[base][rows], history(length)[rows], horizon)
+            else:
+                means, failed = self._candidate_means(base, history(length)[rows], horizon, end, 0)
             if yearly:
                 means = means * year_factors.get(length, 1.0)
             full_means = np.zeros((n, horizon))
@@ -409,7 +414,6 @@ class AutoForecaster:
             finals[name] = (full_means, full_failed)
 
         final_factors = future(np.ones((n, horizon)), length)
-        blend = self._global_blend(history(length), horizon, end)
         results = []
         for row in range(n):
             members = _names(candidates, chosen[row])
@@ -417,8 +421,8 @@ class AutoForecaster:
             fallbacks = tuple(name for name in members if finals[name][1][row] or backtest_fallbacks[name][row])
             series = panel[row][~np.isnan(panel[row])]
             own = None
-            if blend is not None and blend[2][row]:
-                own = (blend[0][row] * final_factors[row], blend[1][row] * final_factors[row])
+            if blend is not None and blend.usable[row]:
+                own = (blend.grids[row] * final_factors[row], blend.means[row] * final_factors[row])
             forecast = self._calibrated_forecast(
                 series, mean, quantile_ratios[row], samples[row], path_pool, levels, correlation, own
             )
@@ -513,9 +517,15 @@ class AutoForecaster:
         try:
             forecasts = model.predict(horizon, list(panel), quantiles=(0.5,), end=cutoff_end)
             means = np.vstack([forecast.mean[:horizon] for forecast in forecasts]) if n else np.zeros((0, horizon))
-            failed = ~np.isfinite(means).all(axis=1)
         except Exception:  # a broken model must not sink the run: every row falls back, recorded
-            means, failed = np.zeros((n, horizon)), np.ones(n, dtype=bool)
+            means = np.full((n, horizon), np.nan)
+        return self._with_fallback(means, panel, horizon)
+
+    def _with_fallback(self, means: np.ndarray, panel: np.ndarray, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+        """A global model's means with the rows it could not forecast (not finite) from the fallback model, and
+        which rows those were."""
+        failed = ~np.isfinite(means).all(axis=1)
+        means = np.array(means, dtype=float)
         if failed.any():
             means[failed] = self._model_means(FALLBACK_MODEL, panel[failed], horizon)[0]
         return np.clip(np.nan_to_num(means), 0.0, None), failed
@@ -598,20 +608,18 @@ class AutoForecaster:
             info["blended_with"] = sorted(self.global_models or ())
         return Forecast(mean=mean, quantile_levels=levels, quantiles=quantiles, paths=paths, info=info)
 
-    def _global_blend(
-        self, panel: np.ndarray, horizon: int, end: np.datetime64 | None
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """The global models' own forecasts from the panel's end, for the blend: quantile grids (n, q, h) at
-        GLOBAL_LEVELS and means (n, h), averaged over the models, and which rows every model forecast (finite
-        numbers); None without global models, with global_weight 0, or when a model fails (no blend then)."""
+    def _global_blend(self, panel: np.ndarray, horizon: int, end: np.datetime64 | None) -> _GlobalBlend | None:
+        """The global models' own forecasts from the panel's end (see _GlobalBlend); None without global models,
+        with global_weight 0, or when a model fails (no blend then, and each is asked again as a candidate)."""
         if not self.global_models or self.global_weight <= 0:
             return None
         n = len(panel)
         grids = np.zeros((n, len(GLOBAL_LEVELS), horizon))
         means = np.zeros((n, horizon))
         usable = np.ones(n, dtype=bool)
+        model_means: dict[str, np.ndarray] = {}
         cutoff_end = None if end is None else np.datetime64(end, "D")
-        for model in self.global_models.values():
+        for name, model in self.global_models.items():
             try:
                 forecasts = model.predict(horizon, list(panel), quantiles=GLOBAL_LEVELS, end=cutoff_end)
             except Exception:  # a broken model must not sink the run: auto's own forecasts stand
@@ -619,9 +627,22 @@ class AutoForecaster:
             grid = np.stack([_on_global_levels(forecast, horizon) for forecast in forecasts]) if n else grids
             mean = np.stack([forecast.mean[:horizon] for forecast in forecasts]) if n else means
             usable &= np.isfinite(grid).all(axis=(1, 2)) & np.isfinite(mean).all(axis=1)
+            model_means[name] = mean
             grids += np.nan_to_num(grid) / len(self.global_models)
             means += np.nan_to_num(mean) / len(self.global_models)
-        return np.clip(grids, 0.0, None), np.clip(means, 0.0, None), usable
+        return _GlobalBlend(np.clip(grids, 0.0, None), np.clip(means, 0.0, None), usable, model_means)
+
+
+@dataclass(frozen=True)
+class _GlobalBlend:
+    """The global models' forecasts from a panel's end: quantile grids (n, q, h) at GLOBAL_LEVELS and means (n, h)
+    averaged over the models, which rows every model forecast in finite numbers, and each model's own means (NaN
+    where it could not forecast a row)."""
+
+    grids: np.ndarray
+    means: np.ndarray
+    usable: np.ndarray
+    model_means: dict[str, np.ndarray]
 
 
 @dataclass(frozen=True)

@@ -307,11 +307,20 @@ def test_it_blends_the_global_models_own_forecasts_in_by_quantile_averaging():
     truth = np.stack([values[-horizon:] for values in full])
     end = np.datetime64("2024-06-30")
 
+    oracles = []
+
     def run(weight: float) -> list[Forecast]:
-        auto = AutoForecaster(global_models={"oracle": _OracleModel(full)}, n_paths=50, global_weight=weight)
-        return [result.forecast for result in auto.forecast(history, horizon, end=end)]
+        oracles.append(_OracleModel(full))
+        auto = AutoForecaster(global_models={"oracle": oracles[-1]}, n_paths=50, global_weight=weight)
+        results = auto.forecast(history, horizon, end=end)
+        # the oracle is chosen as a candidate somewhere
+        assert any("oracle" in result.members for result in results)
+        return [result.forecast for result in results]
 
     alone, blended, only_global = run(0.0), run(0.5), run(1.0)
+    # one forecast from the end per demand class serves both the candidate means and the blend
+    classes = len({info["demand_class"] for info in (forecast.info for forecast in blended)})
+    assert oracles[1].ends.count(end) == classes
 
     for row, (own, mix, oracle) in enumerate(zip(alone, blended, only_global, strict=True)):
         np.testing.assert_allclose(mix.mean, 0.5 * own.mean + 0.5 * truth[row])
