@@ -332,22 +332,32 @@ def test_it_shows_the_plan_with_money_chances_and_stock_warnings(owner_client, s
     assert 'id="run-progress"' not in html
 
 
+def page_with_effects(client, campaign, evaluation_row, effects: dict) -> str:
+    """The campaign page once an evaluation's stored effects are ``effects``."""
+    evaluation_row.effects = effects
+    evaluation_row.save(update_fields=["effects"])
+    return client.get(detail_url(campaign)).content.decode()
+
+
 def test_it_says_how_the_past_campaigns_judged_the_plans_interval(owner_client, spring):
     plan = spring["plan"]
     html = owner_client.get(detail_url(spring["campaign"])).content.decode()
     assert 'id="plan-checked"' not in html
 
-    plan.effects = {
-        "calibration": {
-            "campaigns": 14,
-            "level": 0.8,
-            "spread": 0.071,
-            "held_out_coverage": 0.714,
-            "with_spread_coverage": 0.857,
-        }
-    }
-    plan.save(update_fields=["effects"])
-    html = owner_client.get(detail_url(spring["campaign"])).content.decode()
+    html = page_with_effects(
+        owner_client,
+        spring["campaign"],
+        plan,
+        {
+            "calibration": {
+                "campaigns": 14,
+                "level": 0.8,
+                "spread": 0.071,
+                "held_out_coverage": 0.714,
+                "with_spread_coverage": 0.857,
+            }
+        },
+    )
     assert (
         '<p class="muted" id="plan-checked">Checked on 14 past promotions, each forecast as if it were new: 86% of '
         "their measured lifts fall inside the 80% interval. The interval allows for promotions differing by about "
@@ -357,19 +367,19 @@ def test_it_says_how_the_past_campaigns_judged_the_plans_interval(owner_client, 
 
 def test_it_says_which_part_of_the_lift_no_past_campaign_showed(owner_client, spring):
     plan = spring["plan"]
-    plan.effects = {"unidentified": ["discount"], "no_evidence": []}
-    plan.save(update_fields=["effects"])
-
-    html = owner_client.get(detail_url(spring["campaign"])).content.decode()
+    html = page_with_effects(owner_client, spring["campaign"], plan, {"unidentified": ["discount"], "no_evidence": []})
 
     assert (
         '<p class="verdict" id="plan-partial-evidence">No past campaign had a discount: the lift leaves that effect '
         "out, so it may be understated (the rest is learnt from your past campaigns).</p>"
     ) in html
     # with no evidence at all, the page says that instead
-    plan.effects = {"unidentified": ["campaign", "discount"], "no_evidence": ["campaign", "discount"]}
-    plan.save(update_fields=["effects"])
-    html = owner_client.get(detail_url(spring["campaign"])).content.decode()
+    html = page_with_effects(
+        owner_client,
+        spring["campaign"],
+        plan,
+        {"unidentified": ["campaign", "discount"], "no_evidence": ["campaign", "discount"]},
+    )
     assert 'id="plan-partial-evidence"' not in html
     assert 'id="plan-no-evidence"' in html
 
@@ -379,17 +389,20 @@ def test_it_says_what_the_readout_measured_on_the_promoted_categories_other_prod
     html = owner_client.get(detail_url(spring["campaign"])).content.decode()
     assert 'id="readout-siblings"' not in html
 
-    readout.effects = {
-        "siblings": {
-            "products": 3,
-            "level": 0.9,
-            "percent": {"mean": -0.31, "lower": -0.45, "upper": -0.12},
-            "detected": True,
-            "excluded_from_controls": True,
-        }
-    }
-    readout.save(update_fields=["effects"])
-    html = owner_client.get(detail_url(spring["campaign"])).content.decode()
+    html = page_with_effects(
+        owner_client,
+        spring["campaign"],
+        readout,
+        {
+            "siblings": {
+                "products": 3,
+                "level": 0.9,
+                "percent": {"mean": -0.31, "lower": -0.45, "upper": -0.12},
+                "detected": True,
+                "excluded_from_controls": True,
+            }
+        },
+    )
     assert (
         '<p class="muted" id="readout-siblings">The other 3 products of the promoted categories sold -31% against '
         "their own forecast (90% interval -45% to -12%): the campaign took sales from them, so they were left out "
