@@ -7,7 +7,11 @@ per candidate, the newest artifact trained within settings.NEURAL_RETRAIN_DAYS w
 run's first internal backtest cutoff (``neural_train_data_end``), so auto's backtest stays out of sample and the
 nightly run reuses the weights instead of training every night; when there is none, the run first trains one (on
 the forecast_gpu queue, at most MAX_NEURAL_TRAINING_ATTEMPTS times), and a candidate that cannot be trained or
-loaded leaves the run statistical, with the reason in ForecastRun.neural.
+loaded leaves the run statistical, with the reason in ForecastRun.neural. Those weights only score auto's backtest:
+the forecasts from the cutoff (the candidate's mean where auto chooses it, and the blend of its distribution) come
+from a second, "final" artifact of the same model whose data ends within NEURAL_RETRAIN_DAYS of the cutoff, trained
+the same way when there is none, as a statistical candidate is refitted on the whole history once scored; a final
+artifact that cannot be trained or loaded leaves that to the candidate's weights, said in the run and results.
 """
 
 from __future__ import annotations
@@ -45,8 +49,8 @@ MAX_CHUNK_ATTEMPTS = 3
 MAX_NEURAL_TRAINING_ATTEMPTS = 2
 # auto only needs a neural candidate's mean; this many sample paths estimate it
 NEURAL_CANDIDATE_PATHS = 50
-# loaded neural models kept per worker process (chunks of one run reuse them)
-LOADED_MODELS_KEPT = 4
+# loaded neural models kept per worker process (chunks of one run reuse them): 4 candidates and their finals
+LOADED_MODELS_KEPT = 8
 
 
 @dataclass(frozen=True)
@@ -129,9 +133,12 @@ def forecast_run_request(
 
 
 def forecast_run_neural_prepare(*, run_id: int, train: bool, progress=None) -> dict:
-    """Pin a usable model artifact for each neural candidate of the run; with ``train``, first train the ones that
+    """Pin usable model artifacts for each neural candidate of the run; with ``train``, first train the ones that
     have none (in this process). Returns ForecastRun.neural: per candidate {"artifact_id", "version",
-    "train_data_end"} or {"error"}, and under "missing" the candidates still without either (train=False)."""
+    "train_data_end", "final": {...}} or {"error"}, and under "missing" the candidates still without either
+    (train=False). The candidate's own pin scores auto's internal backtest (weights that saw no day after its first
+    cutoff); "final" pins the newest weights that saw the run's recent data (see _final_artifact) and forecast from
+    the cutoff, or holds the error that leaves the candidate's own weights to do that."""
     run = ForecastRun.objects.select_related("merchant").get(pk=run_id)
     names = neural_candidates(run.config.get("models", "auto"))
     state = {key: value for key, value in run.neural.items() if key != "missing"}
@@ -145,44 +152,86 @@ def forecast_run_neural_prepare(*, run_id: int, train: bool, progress=None) -> d
         state["training_attempts"] = attempts
         ForecastRun.objects.filter(pk=run_id).update(neural=state)
     for name in names:
-        if name in state:
-            continue
-        artifact = _usable_artifact(run, name, train_end)
-        if artifact is None and train:
-            if attempts > MAX_NEURAL_TRAINING_ATTEMPTS:
-                state[name] = {"error": f"training did not finish in {MAX_NEURAL_TRAINING_ATTEMPTS} attempts"}
-                continue
-            try:
-                artifact = artifact_services.model_artifact_train(
-                    merchant=run.merchant,
-                    name=name,
-                    data_cutoff=run.data_cutoff,
-                    train_data_end=train_end,
-                    params={"horizon": run.horizon, "season_length": run.config.get("season_length", 7), "freq": "D"},
-                    progress=progress,
-                )
-            except Exception as exc:  # the run goes on without this candidate, and says why
-                logger.exception("training %s for run %s failed", name, run_id)
-                state[name] = {"error": f"training failed: {type(exc).__name__}: {exc}"[:500]}
-                continue
-        if artifact is not None:
-            state[name] = {
-                "artifact_id": artifact.pk,
-                "version": artifact.version,
-                "train_data_end": artifact.train_data_end.isoformat(),
-            }
-    missing = [name for name in names if name not in state]
+        if name not in state:
+            pin = _pin(run, name, _usable_artifact(run, name, train_end), train_end, train, attempts, progress)
+            if pin is not None:
+                state[name] = pin
+        if "artifact_id" in state.get(name, {}) and "final" not in state[name]:
+            final = _pin(run, name, _final_artifact(run, name), run.data_cutoff, train, attempts, progress)
+            if final is not None:
+                state[name]["final"] = final
+    missing = [
+        name for name in names if name not in state or ("artifact_id" in state[name] and "final" not in state[name])
+    ]
     if missing:
         state["missing"] = missing
     ForecastRun.objects.filter(pk=run_id).update(neural=state)
     return state
 
 
+def _pin(
+    run: ForecastRun,
+    name: str,
+    artifact: ModelArtifact | None,
+    train_end: dt.date,
+    train: bool,
+    attempts: int,
+    progress,
+) -> dict | None:
+    """The pin of ``artifact``; without one, with ``train``, the pin of one trained now on data up to ``train_end``
+    (or the error that kept it from training); None when there is none and ``train`` is off."""
+    if artifact is None and train:
+        if attempts > MAX_NEURAL_TRAINING_ATTEMPTS:
+            return {"error": f"training did not finish in {MAX_NEURAL_TRAINING_ATTEMPTS} attempts"}
+        try:
+            artifact = artifact_services.model_artifact_train(
+                merchant=run.merchant,
+                name=name,
+                data_cutoff=run.data_cutoff,
+                train_data_end=train_end,
+                params={"horizon": run.horizon, "season_length": run.config.get("season_length", 7), "freq": "D"},
+                progress=progress,
+            )
+        except Exception as exc:  # the run goes on without these weights, and says why
+            logger.exception("training %s to %s for run %s failed", name, train_end, run.pk)
+            return {"error": f"training failed: {type(exc).__name__}: {exc}"[:500]}
+    if artifact is None:
+        return None
+    return {
+        "artifact_id": artifact.pk,
+        "version": artifact.version,
+        "train_data_end": artifact.train_data_end.isoformat(),
+    }
+
+
 def _usable_artifact(run: ForecastRun, name: str, train_end: dt.date) -> ModelArtifact | None:
-    """The newest artifact the run may use: recent, out of sample for its backtest, same horizon and season."""
-    artifact = artifact_selectors.model_artifact_usable(
-        merchant=run.merchant, name=name, train_data_end_max=train_end, max_age_days=settings.NEURAL_RETRAIN_DAYS
+    """The newest artifact the run may use as a candidate: recent, out of sample for its backtest, same horizon
+    and season."""
+    return _trained_for_run(
+        run,
+        artifact_selectors.model_artifact_usable(
+            merchant=run.merchant, name=name, train_data_end_max=train_end, max_age_days=settings.NEURAL_RETRAIN_DAYS
+        ),
     )
+
+
+def _final_artifact(run: ForecastRun, name: str) -> ModelArtifact | None:
+    """The newest artifact that may forecast from the run's cutoff: trained within NEURAL_RETRAIN_DAYS on data
+    that ends no later than the cutoff and no more than NEURAL_RETRAIN_DAYS before it (a candidate's weights end a
+    whole backtest span earlier and miss the recent weeks), same horizon and season."""
+    return _trained_for_run(
+        run,
+        artifact_selectors.model_artifact_usable(
+            merchant=run.merchant,
+            name=name,
+            train_data_end_max=run.data_cutoff,
+            train_data_end_min=run.data_cutoff - dt.timedelta(days=settings.NEURAL_RETRAIN_DAYS),
+            max_age_days=settings.NEURAL_RETRAIN_DAYS,
+        ),
+    )
+
+
+def _trained_for_run(run: ForecastRun, artifact: ModelArtifact | None) -> ModelArtifact | None:
     if artifact is None:
         return None
     trained_for = (artifact.config.get("horizon"), artifact.config.get("season_length"))
@@ -192,21 +241,43 @@ def _usable_artifact(run: ForecastRun, name: str, train_end: dt.date) -> ModelAr
 _loaded_models: dict[int, GlobalModel] = {}
 
 
-def _run_global_models(run: ForecastRun) -> tuple[dict[str, GlobalModel], dict[str, str]]:
-    """The run's pinned neural candidates, loaded (cached per process); and why any of them is left out."""
-    models: dict[str, GlobalModel] = {}
-    unavailable: dict[str, str] = {}
+@dataclass(frozen=True)
+class RunGlobalModels:
+    """A run's neural candidates loaded: their backtest weights, the weights that forecast from the cutoff (where
+    those are pinned and load), and why any candidate or final model is left out."""
+
+    candidates: dict[str, GlobalModel]
+    finals: dict[str, GlobalModel]
+    unavailable: dict[str, str]
+
+
+def _run_global_models(run: ForecastRun) -> RunGlobalModels:
+    """The run's pinned neural models, loaded (cached per process)."""
+    loaded = RunGlobalModels({}, {}, {})
     for name in neural_candidates(run.config.get("models", "auto")):
         pin = run.neural.get(name) or {}
-        if "artifact_id" not in pin:
-            unavailable[name] = pin.get("error", "no trained model")
+        model = _pinned_model(run, pin, name, loaded.unavailable)
+        if model is None:
             continue
-        try:
-            models[name] = _loaded_model(pin["artifact_id"], run.merchant_id)
-        except (ModelArtifact.DoesNotExist, artifact_services.ModelArtifactError) as exc:
-            logger.warning("run %s goes on without %s: %s", run.pk, name, exc)
-            unavailable[name] = str(exc)[:500]
-    return models, unavailable
+        loaded.candidates[name] = model
+        if pin.get("final"):
+            final = _pinned_model(run, pin["final"], f"{name} final", loaded.unavailable)
+            if final is not None:
+                loaded.finals[name] = final
+    return loaded
+
+
+def _pinned_model(run: ForecastRun, pin: dict, label: str, unavailable: dict[str, str]) -> GlobalModel | None:
+    """The model a pin names, loaded; None, with the reason under ``label`` in ``unavailable``, when it cannot."""
+    if "artifact_id" not in pin:
+        unavailable[label] = pin.get("error", "no trained model")
+        return None
+    try:
+        return _loaded_model(pin["artifact_id"], run.merchant_id)
+    except (ModelArtifact.DoesNotExist, artifact_services.ModelArtifactError) as exc:
+        logger.warning("run %s goes on without %s: %s", run.pk, label, exc)
+        unavailable[label] = str(exc)[:500]
+        return None
 
 
 def _loaded_model(artifact_id: int, merchant_id: int) -> GlobalModel:
@@ -269,13 +340,15 @@ def forecast_chunk_execute(*, chunk_id: int) -> ForecastChunk:
     read_seconds = time.perf_counter() - started
 
     started = time.perf_counter()
-    global_models, unavailable = _run_global_models(run)
+    neural = _run_global_models(run)
+    unavailable = neural.unavailable
     forecaster = AutoForecaster(
         season_length=config.get("season_length", 7),
         n_paths=config.get("n_paths", 500),
         seed=config.get("seed", 0),
-        global_models=global_models or None,
+        global_models=neural.candidates or None,
         global_weight=settings.NEURAL_BLEND_WEIGHT,
+        final_models=neural.finals or None,
         covariate_names=campaigns.names if campaigns else None,
         covariate_kinds=campaigns.kinds if campaigns else None,
     )

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from forecasting.bench.neural import NeuralAutoForecaster, NeuralBenchForecaster, TrainingPool
+from forecasting.bench.neural import NeuralAutoForecaster, NeuralBenchForecaster, TrainedModels, TrainingPool
 from forecasting.bench.peer import (
     ARIMA_SUBSAMPLE,
     ENSEMBLE_MEMBERS,
@@ -126,6 +126,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "training cutoff (all; the scores still cover the sample only)",
     )
     parser.add_argument(
+        "--neural-auto-final",
+        choices=["fresh", "candidate"],
+        default="fresh",
+        help="auto+<neural>: forecasts from the cutoff (blend and chosen means) by the model trained up to the "
+        "cutoff (fresh) or by the candidate's weights trained before auto's internal backtest (candidate)",
+    )
+    parser.add_argument(
         "--neural-refit",
         action="store_true",
         help="train neural models at every cutoff (default: once, at the first cutoff, then reuse the weights)",
@@ -185,6 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     pool = None
     if args.neural_train == "all" and any(name.split("+")[-1] in NEURAL_MODEL_NAMES for name in models):
         pool = TrainingPool(whole, freq=args.freq, covariates=covariates)
+    trained = TrainedModels()
     forecasters: dict[str, PanelForecaster] = {}
     for name in models:
         base, *extra = name.split("+")
@@ -196,10 +204,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 auto_params=auto_params,
                 settings={member: neural_settings(member) for member in extra},
                 pool=pool,
+                final=args.neural_auto_final,
+                trained=trained,
             )
         elif name in NEURAL_MODEL_NAMES:
             forecasters[name] = NeuralBenchForecaster(
-                name, settings=neural_settings(name), refit=args.neural_refit, pool=pool
+                name, settings=neural_settings(name), refit=args.neural_refit, pool=pool, trained=trained
             )
         else:
             forecasters[name] = RegistryForecaster(
@@ -241,6 +251,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             notes[name] = (
                 f"auto with neural candidates {', '.join(forecaster.names)}, trained once in "
                 f"{forecaster.train_seconds:.0f} s on data up to the first cutoff minus auto's backtest span"
+                + (
+                    ", forecasting from each cutoff with the same models trained up to the first cutoff"
+                    if forecaster.final == "fresh"
+                    else ""
+                )
             )
     for name, summary in neural.items():
         if name not in NEURAL_MODEL_NAMES:
@@ -318,6 +333,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "refit": args.refit,
             "neural_refit": args.neural_refit,
             "neural_train": args.neural_train,
+            "neural_auto_final": args.neural_auto_final,
             "neural_params": neural_params,
             "auto_params": json.loads(args.auto_params),
             "series": int(panel["unique_id"].nunique()),

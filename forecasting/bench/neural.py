@@ -12,10 +12,16 @@ neural model is trained once, on the series up to the first cutoff minus auto's 
 every internal backtest window of every cutoff is out of sample for the weights (the rule the Celery pipeline
 follows with its artifacts); auto then selects per series among its statistical candidates and the neural ones.
 The neural candidates inside auto are trained without covariates (auto applies the covariate effects itself).
+With ``final="fresh"`` (the default, as the Celery pipeline does) each is also trained on the series up to the
+first cutoff, and those weights make the forecasts from the cutoff (the blend and the chosen candidates' means);
+with ``final="candidate"`` the older weights do both. Models trained at the same date with the same settings are
+shared between the benchmark's forecasters (``TrainedModels``), so ``transformer`` and ``auto+transformer`` in one
+run train the cutoff's transformer once.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from collections.abc import Mapping
@@ -57,6 +63,32 @@ class TrainingPool:
         return series, X
 
 
+class TrainedModels:
+    """Neural models fitted on a TrainingPool (or the scored series) per (name, training end, covariates): one
+    training serves every forecaster of a benchmark run that asks for the same model at the same date; each of them
+    reports the training's seconds as its own."""
+
+    def __init__(self) -> None:
+        self.models: dict[tuple, tuple[object, float]] = {}
+
+    def get(
+        self,
+        name: str,
+        settings: Mapping[str, object],
+        series: list[np.ndarray],
+        X: list[np.ndarray] | None,
+        end: np.datetime64 | None,
+    ):
+        """(model, seconds its training took) for (series, X) up to ``end``: trained now unless an earlier call
+        trained it."""
+        key = (name, json.dumps(dict(settings), sort_keys=True, default=str), str(end), X is not None)
+        if key not in self.models:
+            started = time.perf_counter()
+            model = train_with_progress(name, settings, series, X, end)
+            self.models[key] = (model, time.perf_counter() - started)
+        return self.models[key]
+
+
 class NeuralBenchForecaster:
     """A PanelForecaster that trains a neural model once (or at every cutoff) and forecasts every window."""
 
@@ -69,11 +101,13 @@ class NeuralBenchForecaster:
         settings: Mapping[str, object],
         refit: bool = False,
         pool: TrainingPool | None = None,
+        trained: TrainedModels | None = None,
     ) -> None:
         self.name = name
         self.settings = dict(settings)
         self.refit = refit
         self.pool = pool
+        self.trained = trained or TrainedModels()
         self.model = None
         self.train_seconds = 0.0
         self.predict_seconds = 0.0
@@ -92,10 +126,9 @@ class NeuralBenchForecaster:
         end: np.datetime64 | None = None,
     ) -> list[Forecast]:
         if self.model is None or self.refit:
-            started = time.perf_counter()
             train_series, train_X = (series, X) if self.pool is None else self.pool(end, X is not None)
-            self.model = train_with_progress(self.name, self.settings, train_series, train_X, end)
-            self.train_seconds += time.perf_counter() - started
+            self.model, seconds = self.trained.get(self.name, self.settings, train_series, train_X, end)
+            self.train_seconds += seconds
             self.fits += 1
         started = time.perf_counter()
         forecasts = self.model.predict(horizon, series, X, X_future, quantiles=quantiles, end=end)
@@ -163,12 +196,19 @@ class NeuralAutoForecaster:
         auto_params: Mapping[str, object],
         settings: Mapping[str, Mapping[str, object]],
         pool: TrainingPool | None = None,
+        final: str = "fresh",
+        trained: TrainedModels | None = None,
     ) -> None:
+        if final not in ("fresh", "candidate"):
+            raise ValueError(f"final must be fresh or candidate, not {final!r}")
         self.names = names
         self.pool = pool
         self.auto_params = dict(auto_params)
         self.settings = settings
+        self.final = final
+        self.trained = trained or TrainedModels()
         self.models: dict[str, object] = {}
+        self.final_models: dict[str, object] = {}
         self.train_seconds = 0.0
 
     def __call__(
@@ -188,11 +228,15 @@ class NeuralAutoForecaster:
             train_end = None if end is None else end - np.timedelta64(span * (7 if weekly else 1), "D")
             if self.pool is not None:
                 training, _ = self.pool(train_end, False)
-            started = time.perf_counter()
             for name in self.names:
-                self.models[name] = train_with_progress(name, self.settings[name], training, None, train_end)
-            self.train_seconds += time.perf_counter() - started
-        auto = AutoForecaster(**self.auto_params, global_models=self.models)
+                self.models[name], seconds = self.trained.get(name, self.settings[name], training, None, train_end)
+                self.train_seconds += seconds
+            if self.final == "fresh":
+                recent = series if self.pool is None else self.pool(end, False)[0]
+                for name in self.names:
+                    self.final_models[name], seconds = self.trained.get(name, self.settings[name], recent, None, end)
+                    self.train_seconds += seconds
+        auto = AutoForecaster(**self.auto_params, global_models=self.models, final_models=self.final_models or None)
         results = auto.forecast(series, horizon, quantiles=quantiles, X=X, X_future=X_future, end=end)
         return [result.forecast for result in results]
 
@@ -200,4 +244,5 @@ class NeuralAutoForecaster:
         return {
             "train_seconds": round(self.train_seconds, 2),
             "parameters": {name: int(model.n_parameters_) for name, model in self.models.items()},
+            "final": self.final,
         }

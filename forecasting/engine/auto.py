@@ -67,7 +67,10 @@ quantiles (read on the levels 0.01 .. 0.99 and averaged over the models), the sa
 each path's global part read off the global quantile function at the uniforms that drew its auto part, so the
 paths keep auto's serial correlation and their daily laws are the blended ones. Combining two forecasters of
 comparable skill whose errors differ beats choosing between them, and a direct quantile model's quantiles carry
-more than its mean, which is all the candidate route uses.
+more than its mean, which is all the candidate route uses. ``final_models`` (optional, name -> the same model
+trained on the data up to the panel's end) forecast from the end in place of the candidates' older weights, for
+the blend and for the chosen candidates' means: the older weights only score the internal backtest, as a
+statistical candidate is scored on its backtest and then refitted on the whole history.
 """
 
 from __future__ import annotations
@@ -153,6 +156,7 @@ class AutoForecaster:
         price_window: int = 26,
         global_models: Mapping[str, GlobalModel] | None = None,
         global_weight: float = 0.5,
+        final_models: Mapping[str, GlobalModel] | None = None,
         n_paths: int = 200,
         seed: int = 0,
     ) -> None:
@@ -182,6 +186,7 @@ class AutoForecaster:
         self.price_window = price_window
         self.global_models = global_models
         self.global_weight = global_weight
+        self.final_models = final_models
         self.n_paths = n_paths
         self.seed = seed
 
@@ -404,6 +409,8 @@ class AutoForecaster:
             base, yearly = _without_year(name)
             if blend is not None and base in blend.model_means:
                 means, failed = self._with_fallback(blend.model_means[base][rows], history(length)[rows], horizon)
+            elif base in self._end_models():
+                means, failed = self._global_means(self._end_models()[base], history(length)[rows], horizon, end, 0)
             else:
                 means, failed = self._candidate_means(base, history(length)[rows], horizon, end, 0)
             if yearly:
@@ -608,6 +615,12 @@ class AutoForecaster:
             info["blended_with"] = sorted(self.global_models or ())
         return Forecast(mean=mean, quantile_levels=levels, quantiles=quantiles, paths=paths, info=info)
 
+    def _end_models(self) -> dict[str, GlobalModel]:
+        """The global models that forecast from the panel's end: each candidate's final model where one is given,
+        else the candidate's own (older) weights."""
+        final = self.final_models or {}
+        return {name: final.get(name, model) for name, model in (self.global_models or {}).items()}
+
     def _global_blend(self, panel: np.ndarray, horizon: int, end: np.datetime64 | None) -> _GlobalBlend | None:
         """The global models' own forecasts from the panel's end (see _GlobalBlend); None without global models,
         with global_weight 0, or when a model fails (no blend then, and each is asked again as a candidate)."""
@@ -619,7 +632,7 @@ class AutoForecaster:
         usable = np.ones(n, dtype=bool)
         model_means: dict[str, np.ndarray] = {}
         cutoff_end = None if end is None else np.datetime64(end, "D")
-        for name, model in self.global_models.items():
+        for name, model in self._end_models().items():
             try:
                 forecasts = model.predict(horizon, list(panel), quantiles=GLOBAL_LEVELS, end=cutoff_end)
             except Exception:  # a broken model must not sink the run: auto's own forecasts stand

@@ -335,6 +335,47 @@ def test_it_blends_the_global_models_own_forecasts_in_by_quantile_averaging():
         AutoForecaster(global_weight=1.5)
 
 
+class _ConstantModel:
+    """A fitted global model that forecasts the same value for every period, at every level."""
+
+    name = "constant"
+    freq = "D"
+
+    def __init__(self, value: float) -> None:
+        self.value = value
+        self.ends: list[np.datetime64 | None] = []
+
+    def predict(self, h, series, X=None, X_future=None, quantiles=(0.5,), end=None):
+        self.ends.append(end)
+        levels = tuple(sorted(quantiles))
+        return [Forecast(np.full(h, self.value), levels, np.full((len(levels), h), self.value)) for _ in series]
+
+
+def test_final_models_forecast_from_the_end_and_the_candidates_weights_only_score_the_backtest():
+    rng = np.random.default_rng(6)
+    full = [rng.poisson(5.0, 200).astype(float) + np.arange(200) % 7 * 2 for _ in range(6)]
+    horizon = 14
+    history = [values[:-horizon] for values in full]
+    end = np.datetime64("2024-06-30")
+    for weight in (0.0, 0.5):
+        oracle, final = _OracleModel(full), _ConstantModel(40.0)
+        auto = AutoForecaster(
+            global_models={"oracle": oracle}, final_models={"oracle": final}, top_k=1, n_paths=20, global_weight=weight
+        )
+        results = auto.forecast(history, horizon, end=end)
+        # chosen on the candidate weights' perfect backtest, it forecasts with the final weights
+        assert [result.model for result in results] == ["oracle"] * 6
+        assert end not in oracle.ends
+        assert set(final.ends) == {end}
+        for result in results:
+            np.testing.assert_allclose(result.forecast.mean, 40.0)
+            if weight:
+                assert result.forecast.info["blended_with"] == ["oracle"]
+                # auto's own quantiles around the final mean of 40, averaged with the final model's 40s
+                assert np.all(result.forecast.quantiles[0] < 40.0)
+                assert np.all(result.forecast.quantiles[-1] > 40.0)
+
+
 def test_it_falls_back_and_records_it_when_a_global_model_breaks():
     class Broken:
         name = "broken"

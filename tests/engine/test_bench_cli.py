@@ -7,8 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from forecasting.bench import neural as bench_neural
 from forecasting.bench.__main__ import main
-from forecasting.bench.neural import TrainingPool
+from forecasting.bench.neural import TrainedModels, TrainingPool
 from forecasting.bench.prepare import main as prepare_main
 from forecasting.bench.prepare import online_retail_panel, read_online_retail, select_by_selling_days
 
@@ -206,9 +207,32 @@ def test_it_benchmarks_a_neural_model_trained_once_and_auto_with_it_as_a_candida
     assert neural["predict_series_per_second"] > 0
     assert neural["predict_series_per_second_after_first"] > 0
     assert report["models"]["auto+gru"]["neural"]["parameters"]["gru"] == neural["parameters"]
+    # auto+gru forecasts from each cutoff with the gru trained up to the first cutoff: the standalone one
+    assert report["models"]["auto+gru"]["neural"]["final"] == "fresh"
+    assert report["config"]["neural_auto_final"] == "fresh"
     printed = capsys.readouterr().out
     assert "trained 1x" in printed
     assert "auto with neural candidates gru" in printed
+    assert "forecasting from each cutoff with the same models trained up to the first cutoff" in printed
+
+
+def test_trained_models_train_each_model_once_per_date_and_settings(monkeypatch):
+    calls = []
+
+    def train(name, settings, series, X, end):
+        calls.append((name, end))
+        return object()
+
+    monkeypatch.setattr(bench_neural, "train_with_progress", train)
+    trained = TrainedModels()
+    day = np.datetime64("2024-03-01")
+    first, _ = trained.get("gru", {"seed": 0}, [np.ones(5)], None, day)
+    again, _ = trained.get("gru", {"seed": 0}, [np.ones(5)], None, day)
+    later, _ = trained.get("gru", {"seed": 0}, [np.ones(6)], None, day + 1)
+    other, _ = trained.get("gru", {"seed": 1}, [np.ones(5)], None, day)
+    assert again is first
+    assert len({id(first), id(later), id(other)}) == 3
+    assert calls == [("gru", day), ("gru", day + 1), ("gru", day)]
 
 
 def test_a_training_pool_hands_out_every_series_cut_at_the_date_and_nothing_later(tiny_panel):

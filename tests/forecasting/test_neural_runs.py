@@ -43,25 +43,60 @@ def _run(merchant, *, cutoff=CUTOFF, models="auto+gru") -> ForecastRun:
 def test_it_trains_a_candidate_once_and_reuses_it_on_the_next_nights(merchant, shop, neural_settings):
     first = _run(merchant)
     assert first.status == ForecastRun.Status.SUCCEEDED
-    artifact = ModelArtifact.objects.get(merchant=merchant, name="gru")
+    # two versions: the candidate's weights end before auto's first backtest cutoff, the final ones at the cutoff
+    artifact, final = ModelArtifact.objects.filter(merchant=merchant, name="gru").order_by("version")
     assert artifact.train_data_end == CUTOFF - dt.timedelta(days=3 * 14)
-    assert artifact.config["horizon"] == 14
+    assert final.train_data_end == CUTOFF
+    assert artifact.config["horizon"] == final.config["horizon"] == 14
     assert first.neural["gru"]["artifact_id"] == artifact.pk
+    assert first.neural["gru"]["final"] == {"artifact_id": final.pk, "version": 2, "train_data_end": str(CUTOFF)}
     results = ForecastResult.objects.filter(run=first)
     assert results.count() == 6
     assert all("gru" in result.explanation["model_info"]["candidates"] for result in results)
     # its own forecast distribution is blended into every result at the server's weight
     assert {result.explanation["model_info"]["global_weight"] for result in results} == {0.5}
 
-    # the next night: the weights saw nothing after this run's first backtest cutoff either, so they are reused
+    # the next night: both sets of weights are still usable (out of sample, final within the retrain period)
     next_night = _run(merchant, cutoff=CUTOFF + dt.timedelta(days=1))
     assert next_night.pk != first.pk
     assert next_night.neural["gru"]["artifact_id"] == artifact.pk
-    assert ModelArtifact.objects.filter(merchant=merchant, name="gru").count() == 1
-    # an earlier cutoff cannot use weights that saw days after its own backtest cutoff: it trains its own
-    earlier = _run(merchant, cutoff=CUTOFF - dt.timedelta(days=2))
-    assert earlier.neural["gru"]["artifact_id"] != artifact.pk
+    assert next_night.neural["gru"]["final"]["artifact_id"] == final.pk
     assert ModelArtifact.objects.filter(merchant=merchant, name="gru").count() == 2
+    # an earlier cutoff cannot use weights that saw days after its own backtest cutoff, nor final weights that saw
+    # days after its cutoff: it trains its own of both
+    earlier = _run(merchant, cutoff=CUTOFF - dt.timedelta(days=2))
+    assert earlier.neural["gru"]["artifact_id"] not in (artifact.pk, final.pk)
+    assert earlier.neural["gru"]["final"]["artifact_id"] not in (artifact.pk, final.pk)
+    assert ModelArtifact.objects.filter(merchant=merchant, name="gru").count() == 4
+
+
+def test_final_weights_older_than_the_retrain_period_in_data_are_trained_again(merchant, shop, neural_settings):
+    neural_settings.NEURAL_RETRAIN_DAYS = 7
+    first = _run(merchant)
+    # eight days later the candidate's weights still end before the backtest, but the final ones miss 8 days
+    later = _run(merchant, cutoff=CUTOFF + dt.timedelta(days=8))
+    assert later.neural["gru"]["artifact_id"] == first.neural["gru"]["artifact_id"]
+    assert later.neural["gru"]["final"]["train_data_end"] == str(CUTOFF + dt.timedelta(days=8))
+    assert later.neural["gru"]["final"]["version"] == 3
+
+
+def test_a_final_model_that_cannot_load_leaves_the_end_to_the_candidate(merchant, shop, neural_settings):
+    config = services.ForecastConfig(horizon=14, models="auto+gru", n_paths=100)
+    run, _created = services.forecast_run_request(merchant=merchant, config=config, data_cutoff=CUTOFF, dispatch=False)
+    state = services.forecast_run_neural_prepare(run_id=run.pk, train=True)
+    model_artifact_path(ModelArtifact.objects.get(pk=state["gru"]["final"]["artifact_id"])).unlink()
+    services._loaded_models.clear()
+    for chunk in services.forecast_run_plan(run_id=run.pk):
+        services.forecast_chunk_execute(chunk_id=chunk.pk)
+    run = services.forecast_run_close(run_id=run.pk)
+
+    assert run.status == ForecastRun.Status.SUCCEEDED
+    results = ForecastResult.objects.filter(run=run)
+    assert results.count() == 6
+    for result in results:
+        assert "gru" in result.explanation["model_info"]["candidates"]
+        assert result.explanation["model_info"]["global_weight"] == 0.5
+        assert "missing" in result.explanation["neural_unavailable"]["gru final"]
 
 
 def test_it_retrains_when_the_model_is_older_than_the_retrain_period(merchant, shop, neural_settings):
@@ -71,16 +106,18 @@ def test_it_retrains_when_the_model_is_older_than_the_retrain_period(merchant, s
     )
     neural_settings.NEURAL_RETRAIN_DAYS = 7
     second = _run(merchant, models="auto+gru+lstm")
-    assert second.neural["gru"]["version"] == 2
+    # gru's candidate weights are too old; its final ones (version 2) are not, and stay
+    assert second.neural["gru"]["version"] == 3
+    assert second.neural["gru"]["final"]["version"] == 2
     assert second.neural["lstm"]["version"] == 1
+    assert second.neural["lstm"]["final"]["version"] == 2
 
 
 def test_a_run_whose_model_file_is_gone_forecasts_without_it_and_says_so(merchant, shop, neural_settings):
     config = services.ForecastConfig(horizon=14, models="auto+gru", n_paths=100)
     run, _created = services.forecast_run_request(merchant=merchant, config=config, data_cutoff=CUTOFF, dispatch=False)
-    services.forecast_run_neural_prepare(run_id=run.pk, train=True)
-    artifact = ModelArtifact.objects.get(merchant=merchant, name="gru")
-    model_artifact_path(artifact).unlink()
+    state = services.forecast_run_neural_prepare(run_id=run.pk, train=True)
+    model_artifact_path(ModelArtifact.objects.get(pk=state["gru"]["artifact_id"])).unlink()
     services._loaded_models.clear()
     for chunk in services.forecast_run_plan(run_id=run.pk):
         services.forecast_chunk_execute(chunk_id=chunk.pk)
@@ -144,10 +181,14 @@ def test_the_forecasts_page_names_the_neural_versions_a_run_used(merchant, owner
     client.force_login(owner)
     html = client.get("/forecasts/").content.decode()
     assert 'id="neural-models"' in html
-    assert f"Run {run.pk} considered <strong>gru</strong> v1" in html
+    candidate_end = CUTOFF - dt.timedelta(days=42)
+    assert (
+        f"Run {run.pk} considered <strong>gru</strong> v1 (weights trained on history to {candidate_end}"
+        f"; forecasting with v2, history to {CUTOFF})" in html
+    )
     assert "auto+gru" in html  # the runs table names the models
     table = html.split('id="neural-model-table"')[1].split("</table>")[0]
-    assert table.count("<tr>") == 2  # header + the one trained version
+    assert table.count("<tr>") == 3  # header + the two trained versions
     assert ">gru<" in table
 
 

@@ -148,13 +148,15 @@ def test_it_trains_a_neural_candidate_on_the_gpu_queue_then_runs_with_it(merchan
         run = _wait_for(run, timeout=240)
 
     assert run.status == ForecastRun.Status.SUCCEEDED, run.error
-    artifact = ModelArtifact.objects.get(merchant=merchant, name="gru")
-    # trained out of sample for auto's three 14-day backtest windows
+    artifact, final = ModelArtifact.objects.filter(merchant=merchant, name="gru").order_by("version")
+    # trained out of sample for auto's three 14-day backtest windows, and again up to the cutoff to forecast
     assert artifact.train_data_end == run.data_cutoff - dt.timedelta(days=42)
+    assert final.train_data_end == run.data_cutoff
     assert run.neural["gru"] == {
         "artifact_id": artifact.pk,
         "version": 1,
         "train_data_end": artifact.train_data_end.isoformat(),
+        "final": {"artifact_id": final.pk, "version": 2, "train_data_end": final.train_data_end.isoformat()},
     }
     assert run.neural["training_attempts"] == 1
     results = ForecastResult.objects.filter(run=run)
