@@ -47,8 +47,6 @@ CUMULATIVE_QUANTILES = (0.05, 0.1, 0.25, 0.5, 0.75, 0.8, 0.9, 0.95, 0.975, 0.99,
 CHUNK_SIZE = 500
 MAX_CHUNK_ATTEMPTS = 3
 MAX_NEURAL_TRAINING_ATTEMPTS = 2
-# auto only needs a neural candidate's mean; this many sample paths estimate it
-NEURAL_CANDIDATE_PATHS = 50
 # loaded neural models kept per worker process (chunks of one run reuse them): 4 candidates and their finals
 LOADED_MODELS_KEPT = 8
 
@@ -283,8 +281,8 @@ def _pinned_model(run: ForecastRun, pin: dict, label: str, unavailable: dict[str
 def _loaded_model(artifact_id: int, merchant_id: int) -> GlobalModel:
     if artifact_id not in _loaded_models:
         artifact = ModelArtifact.objects.get(pk=artifact_id, merchant_id=merchant_id)
+        # its own paths (lstm/gru 16 x 6 draws, gpt 20): auto reads its mean and daily quantiles, never its paths
         model = artifact_services.model_artifact_load(artifact=artifact)
-        model.n_paths = NEURAL_CANDIDATE_PATHS
         while len(_loaded_models) >= LOADED_MODELS_KEPT:
             _loaded_models.pop(next(iter(_loaded_models)))
         _loaded_models[artifact_id] = model
