@@ -63,9 +63,9 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Merchant)
 class MerchantAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "currency", "timezone", "created_at")
+    list_display = ("name", "slug", "currency", "timezone", "created_at", "pretraining_consent_at")
     search_fields = ("name", "slug")
-    list_filter = ("currency",)
+    list_filter = ("currency", ("pretraining_consent_at", admin.EmptyFieldListFilter))
     prepopulated_fields = {"slug": ("name",)}
     inlines = (MembershipInline,)
 

@@ -22,6 +22,12 @@ class Merchant(models.Model):
     currency = models.CharField(max_length=3, default="GBP", help_text="ISO 4217 code")
     timezone = models.CharField(max_length=64, default="Europe/London", validators=[validate_timezone])
     created_at = models.DateTimeField(auto_now_add=True)
+    pretraining_consent_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When an owner agreed that this merchant's daily demand, without product names, prices or "
+        "customers, may join the corpus the shared GPT base model is pretrained on; empty: it never does.",
+    )
 
     class Meta:
         ordering = ["name"]

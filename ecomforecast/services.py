@@ -18,6 +18,19 @@ def merchant_create(*, slug: str, name: str, currency: str = "GBP", timezone: st
 
 
 @transaction.atomic
+def merchant_pretraining_consent_set(*, merchant: Merchant, consent: bool) -> Merchant:
+    """Record an owner's consent (kept from its first day while it stands) or its withdrawal. Withdrawal keeps the
+    merchant out of every later pretraining corpus; a base model already trained keeps what it learnt."""
+    merchant = Merchant.objects.select_for_update().get(pk=merchant.pk)
+    if consent and merchant.pretraining_consent_at is None:
+        merchant.pretraining_consent_at = timezone.now()
+    elif not consent:
+        merchant.pretraining_consent_at = None
+    merchant.save(update_fields=["pretraining_consent_at"])
+    return merchant
+
+
+@transaction.atomic
 def membership_grant(*, user, merchant: Merchant, role: str = Membership.Role.OWNER) -> Membership:
     membership, _ = Membership.objects.update_or_create(user=user, merchant=merchant, defaults={"role": role})
     return membership

@@ -14,6 +14,7 @@ urlpatterns = [
     path("imports/<int:pk>/", views.ImportDetailView.as_view(), name="import-detail"),
     path("settings/api-keys/", views.ApiKeyListView.as_view(), name="api-keys"),
     path("settings/api-keys/<int:pk>/revoke/", views.ApiKeyRevokeView.as_view(), name="api-key-revoke"),
+    path("settings/data-sharing/", views.DataSharingView.as_view(), name="data-sharing"),
     path("vendor/plotly-<str:version>.min.js", views.plotly_bundle, name="plotly-bundle"),
     path("campaigns/", include("forecasting.campaign_urls")),
 ]

@@ -21,7 +21,7 @@ from ecomforecast.import_jobs import import_job_create
 from ecomforecast.importing import KINDS
 from ecomforecast.models import ImportJob, Membership, Merchant
 from ecomforecast.selectors import api_key_list, import_job_list
-from ecomforecast.services import api_key_create, api_keys_revoke
+from ecomforecast.services import api_key_create, api_keys_revoke, merchant_pretraining_consent_set
 from ecomforecast.tenancy import switch_merchant
 
 IMPORT_FILE_SUFFIXES = (".csv", ".csv.gz", ".parquet")
@@ -213,6 +213,27 @@ class ApiKeyListView(OwnerPageMixin, View):
         # The raw key is in this page once; no cache may keep it.
         response["Cache-Control"] = "no-store"
         return response
+
+
+class DataSharingView(OwnerPageMixin, View):
+    """Owners decide whether the merchant's daily demand may join the shared GPT base model's pretraining corpus."""
+
+    section = "data-sharing"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render(request, "ecomforecast/data_sharing.html", {"section": self.section})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        choice = request.POST.get("consent")
+        if choice not in ("yes", "no"):
+            messages.error(request, "Choose to share or not to share.")
+            return render(request, "ecomforecast/data_sharing.html", {"section": self.section}, status=400)
+        merchant = merchant_pretraining_consent_set(merchant=request.merchant, consent=choice == "yes")
+        if merchant.pretraining_consent_at:
+            messages.success(request, f"{merchant.name}'s daily demand may join the next pretraining corpus.")
+        else:
+            messages.success(request, f"{merchant.name}'s demand stays out of every later pretraining corpus.")
+        return redirect("data-sharing")
 
 
 class ApiKeyRevokeView(OwnerPageMixin, View):

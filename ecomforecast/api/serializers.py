@@ -64,7 +64,7 @@ class ImportReportSerializer(serializers.Serializer):
 class MerchantSerializer(serializers.ModelSerializer):
     class Meta:
         model = Merchant
-        fields = ["id", "slug", "name", "currency", "timezone", "created_at"]
+        fields = ["id", "slug", "name", "currency", "timezone", "created_at", "pretraining_consent_at"]
         read_only_fields = fields
 
 
