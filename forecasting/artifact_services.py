@@ -8,7 +8,8 @@ the same folder and renamed into place in the transaction that marks the row act
 temporary file but never an active row that points at a half-written checkpoint. Version numbers are allocated
 when the training is queued, under a lock on the merchant row, so two trainings queued together get consecutive
 versions instead of one failing on the unique constraint (a failed training keeps its number). Each
-registration keeps the newest ``KEEP_ACTIVE_VERSIONS`` active versions of that model and retires the rest; a
+registration keeps the newest ``KEEP_ACTIVE_VERSIONS`` active versions of that model, and any that an unfinished
+forecast run has pinned, and retires the rest; a
 retired version keeps its row (what was trained, when, how well) and its file is deleted once the retirement is
 committed, so a rolled-back transaction never loses weights that rows still point at.
 
@@ -38,7 +39,7 @@ from django.utils import timezone
 from ecomforecast.models import Merchant
 from forecasting import io
 from forecasting.engine.neural import NEURAL_MODEL_NAMES, make_neural_model, neural_model_class
-from forecasting.models import ModelArtifact
+from forecasting.models import ForecastRun, ModelArtifact
 
 if TYPE_CHECKING:
     from forecasting.engine.neural.base import NeuralModel
@@ -281,18 +282,35 @@ def model_artifact_retire(*, artifact_id: int) -> ModelArtifact:
 
 
 def _retire_surplus_versions(*, merchant: Merchant, name: str) -> None:
-    """Retire the active versions of ``name`` beyond the newest KEEP_ACTIVE_VERSIONS (files go after commit)."""
-    surplus = list(
-        ModelArtifact.objects.select_for_update()
+    """Retire the active versions of ``name`` beyond the newest KEEP_ACTIVE_VERSIONS (files go after commit), but
+    never one that a pending or running forecast run has pinned (as a candidate or as its final weights): its
+    chunks still load it."""
+    pinned = _pinned_by_unfinished_runs(merchant)
+    surplus = [
+        artifact
+        for artifact in ModelArtifact.objects.select_for_update()
         .filter(merchant=merchant, name=name, status=ModelArtifact.Status.ACTIVE)
         .order_by("-version")[KEEP_ACTIVE_VERSIONS:]
-    )
+        if artifact.pk not in pinned
+    ]
     if not surplus:
         return
     ModelArtifact.objects.filter(pk__in=[artifact.pk for artifact in surplus]).update(
         status=ModelArtifact.Status.RETIRED
     )
     transaction.on_commit(partial(_delete_files, [model_artifact_path(artifact) for artifact in surplus]))
+
+
+def _pinned_by_unfinished_runs(merchant: Merchant) -> set[int]:
+    unfinished = ForecastRun.objects.filter(
+        merchant=merchant, status__in=[ForecastRun.Status.PENDING, ForecastRun.Status.RUNNING]
+    )
+    pinned = set()
+    for neural in unfinished.values_list("neural", flat=True):
+        for pin in (neural or {}).values():
+            if isinstance(pin, dict):
+                pinned.update(item["artifact_id"] for item in (pin, pin.get("final") or {}) if "artifact_id" in item)
+    return pinned
 
 
 def _delete_files(paths: Iterable[Path]) -> None:

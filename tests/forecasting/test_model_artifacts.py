@@ -19,7 +19,7 @@ from forecasting import artifact_selectors, artifact_services, tasks
 from forecasting import io as forecast_io
 from forecasting.artifact_services import ModelArtifactError
 from forecasting.engine.neural import make_neural_model
-from forecasting.models import ModelArtifact
+from forecasting.models import ForecastRun, ModelArtifact
 from tests.admin.test_changelists import queries_for_changelist
 from tests.forecasting.shop import make_daily_sales
 
@@ -231,6 +231,33 @@ def test_it_keeps_three_active_versions_and_deletes_the_retired_files(
     assert statuses == {1: "retired", 2: "active", 3: "active", 4: "active"}
     assert not artifact_services.model_artifact_path(older[0]).exists()
     assert all(artifact_services.model_artifact_path(item).is_file() for item in [*older[1:], newest, rival])
+
+
+def test_it_keeps_the_versions_an_unfinished_run_has_pinned(shop, django_capture_on_commit_callbacks):
+    older = [register(shop, version) for version in (1, 2, 3)]
+    pins = {"lstm": {"artifact_id": older[1].pk, "final": {"artifact_id": older[0].pk}}}
+    ForecastRun.objects.create(
+        merchant=shop, data_cutoff=CUTOFF, horizon=14, idempotency_key="running", status="running", neural=pins
+    )
+    # a finished run's pins no longer matter
+    ForecastRun.objects.create(
+        merchant=shop,
+        data_cutoff=CUTOFF,
+        horizon=14,
+        idempotency_key="done",
+        status="succeeded",
+        neural={"lstm": {"artifact_id": older[2].pk}},
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(3):
+            train(shop)
+
+    statuses = dict(ModelArtifact.objects.filter(merchant=shop).values_list("version", "status"))
+    # the newest three stay, and so do 1 and 2 while the run that pinned them is running; 3 goes
+    assert statuses == {1: "active", 2: "active", 3: "retired", 4: "active", 5: "active", 6: "active"}
+    assert artifact_services.model_artifact_path(older[0]).is_file()
+    assert not artifact_services.model_artifact_path(older[2]).exists()
 
 
 def test_it_routes_training_to_the_gpu_queue_and_runs_the_task(shop):
