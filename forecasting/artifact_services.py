@@ -304,13 +304,8 @@ def _retire_surplus_versions(*, merchant: Merchant, name: str) -> None:
 def _pinned_by_unfinished_runs(merchant: Merchant) -> set[int]:
     unfinished = ForecastRun.objects.filter(
         merchant=merchant, status__in=[ForecastRun.Status.PENDING, ForecastRun.Status.RUNNING]
-    )
-    pinned = set()
-    for neural in unfinished.values_list("neural", flat=True):
-        for pin in (neural or {}).values():
-            if isinstance(pin, dict):
-                pinned.update(item["artifact_id"] for item in (pin, pin.get("final") or {}) if "artifact_id" in item)
-    return pinned
+    ).only("neural")
+    return set().union(*(run.pinned_artifact_ids() for run in unfinished))
 
 
 def _delete_files(paths: Iterable[Path]) -> None:

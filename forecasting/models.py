@@ -56,6 +56,15 @@ class ForecastRun(MerchantOwned):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} forecast {self.data_cutoff} ({self.status})"
 
+    def pinned_artifact_ids(self) -> set[int]:
+        """The model artifacts the run uses: per neural candidate, its pin {"artifact_id", ..., "final": {...}}
+        and the final pin inside it (entries holding an error, and the run's counters, pin nothing)."""
+        pinned = set()
+        for pin in self.neural.values():
+            if isinstance(pin, dict):
+                pinned.update(item["artifact_id"] for item in (pin, pin.get("final") or {}) if "artifact_id" in item)
+        return pinned
+
 
 class ForecastChunk(MerchantOwned):
     """A slice of a run's SKUs handled by one task; retried chunks overwrite their own rows (upserts)."""

@@ -158,13 +158,16 @@ def forecast_run_neural_prepare(*, run_id: int, train: bool, progress=None) -> d
             final = _pin(run, name, _final_artifact(run, name), run.data_cutoff, train, attempts, progress)
             if final is not None:
                 state[name]["final"] = final
-    missing = [
-        name for name in names if name not in state or ("artifact_id" in state[name] and "final" not in state[name])
-    ]
+    missing = [name for name in names if _needs_pins(state.get(name))]
     if missing:
         state["missing"] = missing
     ForecastRun.objects.filter(pk=run_id).update(neural=state)
     return state
+
+
+def _needs_pins(entry: dict | None) -> bool:
+    """A candidate without a pin yet, or pinned without its final weights' pin (an error entry needs none)."""
+    return entry is None or ("artifact_id" in entry and "final" not in entry)
 
 
 def _pin(

@@ -402,6 +402,7 @@ class AutoForecaster:
 
         # the global models' forecasts from the end serve the blend and, for those chosen, the candidate means
         blend = self._global_blend(history(length), horizon, end)
+        end_models = self._end_models()
         finals: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for index in np.unique(chosen):
             name = candidates[int(index)]
@@ -409,8 +410,8 @@ class AutoForecaster:
             base, yearly = _without_year(name)
             if blend is not None and base in blend.model_means:
                 means, failed = self._with_fallback(blend.model_means[base][rows], history(length)[rows], horizon)
-            elif base in self._end_models():
-                means, failed = self._global_means(self._end_models()[base], history(length)[rows], horizon, end, 0)
+            elif base in end_models:
+                means, failed = self._global_means(end_models[base], history(length)[rows], horizon, end, 0)
             else:
                 means, failed = self._candidate_means(base, history(length)[rows], horizon, end, 0)
             if yearly:
