@@ -133,6 +133,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "cutoff (fresh) or by the candidate's weights trained before auto's internal backtest (candidate)",
     )
     parser.add_argument(
+        "--neural-checkpoints",
+        default=None,
+        help="a folder: each neural training is saved there, and a later run that trains the same model (settings "
+        "other than n_paths, draws_per_path, predict_batch, device and threads) on the same data loads it instead",
+    )
+    parser.add_argument(
         "--neural-refit",
         action="store_true",
         help="train neural models at every cutoff (default: once, at the first cutoff, then reuse the weights)",
@@ -192,7 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     pool = None
     if args.neural_train == "all" and any(name.split("+")[-1] in NEURAL_MODEL_NAMES for name in models):
         pool = TrainingPool(whole, freq=args.freq, covariates=covariates)
-    trained = TrainedModels()
+    trained = TrainedModels(args.neural_checkpoints)
     forecasters: dict[str, PanelForecaster] = {}
     for name in models:
         base, *extra = name.split("+")
@@ -334,6 +340,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "neural_refit": args.neural_refit,
             "neural_train": args.neural_train,
             "neural_auto_final": args.neural_auto_final,
+            "neural_checkpoints": args.neural_checkpoints,
             "neural_params": neural_params,
             "auto_params": json.loads(args.auto_params),
             "series": int(panel["unique_id"].nunique()),

@@ -21,10 +21,12 @@ run train the cutoff's transformer once.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 import time
 from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -33,7 +35,7 @@ from tqdm import tqdm
 from forecasting.engine.auto import AutoForecaster
 from forecasting.engine.backtest import dense_panel
 from forecasting.engine.base import Forecast
-from forecasting.engine.neural import make_neural_model
+from forecasting.engine.neural import make_neural_model, neural_model_class
 
 
 class TrainingPool:
@@ -63,13 +65,25 @@ class TrainingPool:
         return series, X
 
 
+# Settings that change how a trained model forecasts or where it runs, not its weights: a saved checkpoint serves
+# every value of them (--neural-checkpoints)
+INFERENCE_SETTINGS = frozenset({"n_paths", "draws_per_path", "predict_batch", "device", "threads"})
+
+
 class TrainedModels:
     """Neural models fitted on a TrainingPool (or the scored series) per (name, training end, covariates): one
     training serves every forecaster of a benchmark run that asks for the same model at the same date; each of them
-    reports the training's seconds as its own."""
+    reports the training's seconds as its own.
 
-    def __init__(self) -> None:
+    With a ``directory`` (``--neural-checkpoints``) each training is also saved there, named by the model, the
+    training end and a digest of its training settings and data, and a later run that would train the same model
+    on the same data loads it instead (reporting the saved training's seconds); the inference settings
+    (INFERENCE_SETTINGS) are not part of the name and apply to the loaded model, so path counts and the like can be
+    compared on one set of weights."""
+
+    def __init__(self, directory: str | Path | None = None) -> None:
         self.models: dict[tuple, tuple[object, float]] = {}
+        self.directory = None if directory is None else Path(directory)
 
     def get(
         self,
@@ -80,13 +94,40 @@ class TrainedModels:
         end: np.datetime64 | None,
     ):
         """(model, seconds its training took) for (series, X) up to ``end``: trained now unless an earlier call
-        trained it."""
+        trained it, or loaded from the checkpoint directory when it holds that training."""
         key = (name, json.dumps(dict(settings), sort_keys=True, default=str), str(end), X is not None)
         if key not in self.models:
-            started = time.perf_counter()
-            model = train_with_progress(name, settings, series, X, end)
-            self.models[key] = (model, time.perf_counter() - started)
+            path = None if self.directory is None else self.checkpoint_path(name, settings, series, X, end)
+            if path is not None and path.exists():
+                inference = {key: value for key, value in settings.items() if key in INFERENCE_SETTINGS}
+                model = neural_model_class(name).load(path, **inference)
+                self.models[key] = (model, float(model.training_.seconds))
+            else:
+                started = time.perf_counter()
+                model = train_with_progress(name, settings, series, X, end)
+                self.models[key] = (model, time.perf_counter() - started)
+                if path is not None:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    model.save(path)
         return self.models[key]
+
+    def checkpoint_path(
+        self,
+        name: str,
+        settings: Mapping[str, object],
+        series: list[np.ndarray],
+        X: list[np.ndarray] | None,
+        end: np.datetime64 | None,
+    ) -> Path:
+        """Where the training of ``name`` with these settings on this data is saved."""
+        training = {key: value for key, value in settings.items() if key not in INFERENCE_SETTINGS}
+        digest = hashlib.sha256(json.dumps([name, training, str(end)], sort_keys=True, default=str).encode())
+        for block in (*series, *(X or ())):
+            array = np.ascontiguousarray(block, dtype=np.float64)
+            digest.update(str(array.shape).encode())
+            digest.update(array.tobytes())
+        day = "none" if end is None else str(end)[:10]
+        return self.directory / f"{name}-{day}-{digest.hexdigest()[:16]}.pt"
 
 
 class NeuralBenchForecaster:

@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from forecasting.bench import neural as bench_neural
 from forecasting.bench.__main__ import main
@@ -233,6 +234,33 @@ def test_trained_models_train_each_model_once_per_date_and_settings(monkeypatch)
     assert again is first
     assert len({id(first), id(later), id(other)}) == 3
     assert calls == [("gru", day), ("gru", day + 1), ("gru", day)]
+
+
+def test_saved_trainings_are_loaded_by_a_later_run_with_its_own_inference_settings(monkeypatch, tmp_path):
+    rng = np.random.default_rng(1)
+    series = [rng.poisson(3.0, 60).astype(float) for _ in range(4)]
+    day = np.datetime64("2024-03-01")
+    settings = {**TINY_NEURAL, "horizon": 7, "seed": 0, "threads": 1, "device": "cpu"}
+    first, _ = TrainedModels(tmp_path).get("gru", settings, series, None, day)
+    [saved] = tmp_path.glob("gru-2024-03-01-*.pt")
+
+    def train(*args):
+        raise AssertionError("the saved training should have been loaded")
+
+    monkeypatch.setattr(bench_neural, "train_with_progress", train)
+    loaded, loaded_seconds = TrainedModels(tmp_path).get("gru", {**settings, "n_paths": 3}, series, None, day)
+
+    assert loaded_seconds == pytest.approx(first.training_.seconds)
+    assert loaded.n_paths == 3
+    for name, tensor in first.module_.state_dict().items():
+        torch.testing.assert_close(loaded.module_.state_dict()[name], tensor)
+    # other data, another date or other training settings make another checkpoint
+    directory = TrainedModels(tmp_path)
+    assert directory.checkpoint_path("gru", settings, series, None, day) == saved
+    assert directory.checkpoint_path("gru", settings, series[:3], None, day) != saved
+    assert directory.checkpoint_path("gru", settings, series, None, day + 1) != saved
+    assert directory.checkpoint_path("gru", {**settings, "hidden_size": 4}, series, None, day) != saved
+    assert directory.checkpoint_path("gru", {**settings, "threads": 2, "draws_per_path": 2}, series, None, day) == saved
 
 
 def test_a_training_pool_hands_out_every_series_cut_at_the_date_and_nothing_later(tiny_panel):
