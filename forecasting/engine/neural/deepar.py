@@ -17,6 +17,7 @@ at about 1.3 times the speed.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -46,6 +47,23 @@ def sample_negative_binomial(mean: torch.Tensor, dispersion: torch.Tensor) -> to
     r = 1.0 / dispersion
     rate = torch.distributions.Gamma(r, r / mean.clamp_min(1e-8)).sample()
     return torch.poisson(rate)
+
+
+def sample_negative_binomial_block(
+    mean: torch.Tensor, dispersion: torch.Tensor, shape: tuple[int, ...]
+) -> torch.Tensor:
+    """Draws of shape ``shape`` from NB laws broadcast from (mean, dispersion), as sample_negative_binomial.
+
+    On a CPU the draws come from a numpy generator seeded off torch's global generator (deterministic under the
+    base's seeding): its gamma draws take about half the time of torch's, which were a third of the lstm/gru
+    inference time for the daily quantiles' extra draws."""
+    if mean.device.type != "cpu":
+        return sample_negative_binomial(mean.expand(shape), dispersion.expand(shape))
+    generator = np.random.default_rng(int(torch.randint(0, 2**62, (1,)).item()))
+    r = (1.0 / dispersion).float().numpy()
+    scale = mean.clamp_min(1e-8).float().numpy() / r
+    rate = generator.standard_gamma(np.broadcast_to(r, shape), dtype=np.float32) * np.broadcast_to(scale, shape)
+    return torch.from_numpy(generator.poisson(rate).astype(np.float32))
 
 
 class _Network(nn.Module):
@@ -174,9 +192,9 @@ class DeepAR(NeuralModel):
             # draw (the law is conditional on the path's history), so the daily quantiles get n_paths x
             # draws_per_path draws for the cost of n_paths network passes; the paths stay as sampled
             shape = (size * n_paths, extra, h)
-            more = sample_negative_binomial(
-                path_means[:, None, :].expand(shape), torch.stack(dispersions, dim=1)[:, None, :].expand(shape)
-            )
+            more = sample_negative_binomial_block(
+                path_means[:, None, :], torch.stack(dispersions, dim=1)[:, None, :], shape
+            ).to(paths.dtype)
             draws = torch.cat([paths, more.reshape(size, n_paths * extra, h)], dim=1)
             output["draws"] = draws
         return output
