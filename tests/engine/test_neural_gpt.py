@@ -318,6 +318,33 @@ def test_sampling_with_the_key_value_cache_gives_the_logits_of_a_full_causal_pas
     torch.testing.assert_close(torch.cat(steps, dim=1), full, rtol=1e-4, atol=1e-4)
 
 
+def test_paths_branched_from_a_shared_context_get_the_logits_of_their_own_full_causal_pass(fitted):
+    module = fitted.module_.eval()
+    generator = torch.Generator().manual_seed(4)
+    size, n_paths, context, steps = 3, 4, 8, 4
+    vocab = fitted.tokenizer.vocab_size
+    width = module.conditioning.in_features
+    context_tokens = torch.randint(1, vocab, (size, context), generator=generator)
+    path_tokens = torch.randint(1, vocab, (size * n_paths, steps), generator=generator)
+    conditioning = torch.randn(size, context + steps, width, generator=generator)
+    with torch.no_grad():
+        # every path's whole sequence in one causal pass: its context, then its own tokens
+        whole = torch.cat([context_tokens.repeat_interleave(n_paths, dim=0), path_tokens], dim=1)
+        full = module(whole, conditioning.repeat_interleave(n_paths, dim=0))
+        cache = module.cache(context + steps)
+        module(context_tokens, conditioning[:, :context], cache)
+        branched = cache.branch(n_paths)
+        path_conditioning = conditioning.repeat_interleave(n_paths, dim=0)
+        stepped = [
+            module(path_tokens[:, step : step + 1], path_conditioning[:, context + step : context + step + 1], branched)
+            for step in range(steps)
+        ]
+    assert branched.filled == context + steps
+    torch.testing.assert_close(torch.cat(stepped, dim=1), full[:, context:], rtol=1e-4, atol=1e-4)
+    # the paths of one sequence differ in their own tokens, so their logits do too
+    assert not torch.allclose(stepped[-1][0], stepped[-1][1])
+
+
 def test_it_samples_tokens_in_proportion_to_their_probabilities():
     probabilities = torch.tensor([[0.0, 0.2, 0.0, 0.5, 0.3]]).repeat(20000, 1)
     torch.manual_seed(0)
