@@ -78,8 +78,8 @@ class TrainedModels:
     With a ``directory`` (``--neural-checkpoints``) each training is also saved there, named by the model, the
     training end and a digest of its training settings and data, and a later run that would train the same model
     on the same data loads it instead (reporting the saved training's seconds); the inference settings
-    (INFERENCE_SETTINGS) are not part of the name and apply to the loaded model, so path counts and the like can be
-    compared on one set of weights."""
+    (INFERENCE_SETTINGS) are not part of the name and apply to the loaded model (the model's defaults where the run
+    gives none), so path counts and the like can be compared on one set of weights."""
 
     def __init__(self, directory: str | Path | None = None) -> None:
         self.models: dict[tuple, tuple[object, float]] = {}
@@ -99,8 +99,11 @@ class TrainedModels:
         if key not in self.models:
             path = None if self.directory is None else self.checkpoint_path(name, settings, series, X, end)
             if path is not None and path.exists():
-                inference = {key: value for key, value in settings.items() if key in INFERENCE_SETTINGS}
-                model = neural_model_class(name).load(path, **inference)
+                model_class = neural_model_class(name)
+                # the run's inference settings, the model's current defaults where the run gives none
+                defaults = model_class().get_params()
+                inference = {key: settings.get(key, defaults[key]) for key in INFERENCE_SETTINGS if key in defaults}
+                model = model_class.load(path, **inference)
                 self.models[key] = (model, float(model.training_.seconds))
             else:
                 started = time.perf_counter()

@@ -13,6 +13,7 @@ from forecasting.bench.__main__ import main
 from forecasting.bench.neural import TrainedModels, TrainingPool
 from forecasting.bench.prepare import main as prepare_main
 from forecasting.bench.prepare import online_retail_panel, read_online_retail, select_by_selling_days
+from forecasting.engine.neural.deepar import GruForecaster
 
 
 @pytest.fixture
@@ -241,7 +242,7 @@ def test_saved_trainings_are_loaded_by_a_later_run_with_its_own_inference_settin
     series = [rng.poisson(3.0, 60).astype(float) for _ in range(4)]
     day = np.datetime64("2024-03-01")
     settings = {**TINY_NEURAL, "horizon": 7, "seed": 0, "threads": 1, "device": "cpu"}
-    first, _ = TrainedModels(tmp_path).get("gru", settings, series, None, day)
+    first, _ = TrainedModels(tmp_path).get("gru", {**settings, "draws_per_path": 2}, series, None, day)
     [saved] = tmp_path.glob("gru-2024-03-01-*.pt")
 
     def train(*args):
@@ -252,6 +253,9 @@ def test_saved_trainings_are_loaded_by_a_later_run_with_its_own_inference_settin
 
     assert loaded_seconds == pytest.approx(first.training_.seconds)
     assert loaded.n_paths == 3
+    # an inference setting the run leaves out takes the model's default, not the value saved with the weights
+    assert first.draws_per_path == 2
+    assert loaded.draws_per_path == GruForecaster().draws_per_path
     for name, tensor in first.module_.state_dict().items():
         torch.testing.assert_close(loaded.module_.state_dict()[name], tensor)
     # other data, another date or other training settings make another checkpoint
