@@ -20,7 +20,6 @@ and the admin can import this module cheaply.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import math
 import os
@@ -38,6 +37,7 @@ from django.utils import timezone
 
 from ecomforecast.models import Merchant
 from forecasting import io
+from forecasting.engine.digest import file_digest
 from forecasting.engine.neural import NEURAL_MODEL_NAMES, make_neural_model, neural_model_class
 from forecasting.models import ForecastRun, ModelArtifact
 
@@ -51,7 +51,6 @@ KEEP_ACTIVE_VERSIONS = 3
 # the same cap as a forecast run's neural training (services.MAX_NEURAL_TRAINING_ATTEMPTS)
 MAX_TRAINING_ATTEMPTS = 2
 TRANSIENT_DATABASE_ERRORS = (OperationalError, InterfaceError)
-HASH_BLOCK = 1 << 20
 
 
 class ModelArtifactError(RuntimeError):
@@ -209,7 +208,7 @@ def _train_and_register(artifact: ModelArtifact, *, progress: Callable[[Training
     moved = False
     try:
         model.save(temporary)
-        sha256, size_bytes = _file_digest(Path(temporary))
+        sha256, size_bytes = file_digest(temporary, sync=True)
         with transaction.atomic():
             current = ModelArtifact.objects.select_for_update().get(pk=artifact.pk)
             if current.status != ModelArtifact.Status.TRAINING:
@@ -256,7 +255,7 @@ def model_artifact_load(
     path = model_artifact_path(artifact)
     if not path.is_file():
         raise ModelArtifactError(f"{label}: checkpoint file {path} is missing; retrain the model")
-    sha256, size_bytes = _file_digest(path)
+    sha256, size_bytes = file_digest(path, sync=True)
     if sha256 != artifact.sha256:
         raise ModelArtifactError(
             f"{label}: checkpoint file {path} does not match its recorded sha256 (expected {artifact.sha256}, "
@@ -315,18 +314,6 @@ def _delete_files(paths: Iterable[Path]) -> None:
             path.unlink(missing_ok=True)
         except OSError:
             logger.warning("could not delete retired checkpoint %s", path, exc_info=True)
-
-
-def _file_digest(path: Path) -> tuple[str, int]:
-    """sha256 hex digest and size of a file, flushed to disk first so the recorded bytes are the stored ones."""
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as handle:
-        os.fsync(handle.fileno())
-        while block := handle.read(HASH_BLOCK):
-            digest.update(block)
-            size += len(block)
-    return digest.hexdigest(), size
 
 
 def _json_safe(value):

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from ecomforecast.models import Merchant
 from forecasting import io
-from forecasting.bench.pretrain import file_sha256
+from forecasting.engine.digest import file_digest
 
 
 def consenting_merchants() -> QuerySet[Merchant]:
@@ -87,7 +87,7 @@ def pretraining_series_export(
     manifest = {
         "created": timezone.now().isoformat(timespec="seconds"),
         "file": out.name,
-        "sha256": file_sha256(out),
+        "sha256": file_digest(out)[0],
         "series": len(frames),
         "rows": len(frame),
         "min_days": min_days,

@@ -24,7 +24,6 @@ the figures go to the sidecar and the summary.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import platform
@@ -43,6 +42,7 @@ import torch
 from tqdm import tqdm
 
 from forecasting.engine.backtest import dense_panel
+from forecasting.engine.digest import file_digest
 from forecasting.engine.metrics import seasonal_naive_scale
 from forecasting.engine.neural.gpt import GPTForecaster, pretrain
 from forecasting.engine.neural.synthetic import FREQUENCIES, generate_corpus
@@ -120,14 +120,6 @@ def read_operator_series(path: Path, freq: str) -> list[np.ndarray]:
     frame = frame.sort_values(["unique_id", "ds"], ignore_index=True)
     panel = dense_panel(frame, freq=freq)
     return [panel.values[row, panel.starts[row] :] for row in range(len(panel.ids)) if panel.ends[row] >= 0]
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def command_line(recipe: Mapping[str, object]) -> list[str]:
@@ -291,7 +283,7 @@ def pretrain_base(
         "name": path.stem,
         "version": version,
         "checkpoint": path.name,
-        "sha256": file_sha256(path),
+        "sha256": file_digest(path)[0],
         "size_bytes": path.stat().st_size,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "recipe": recipe,
@@ -300,7 +292,7 @@ def pretrain_base(
             "synthetic_series": len(corpus),
             "synthetic_length": length,
             "operator_series": len(operator),
-            "operator_sha256": file_sha256(Path(operator_series)) if operator_series else None,
+            "operator_sha256": file_digest(operator_series)[0] if operator_series else None,
             "observed_values": observed,
             "covariates": ["promotion"] if with_promotions else [],
         },

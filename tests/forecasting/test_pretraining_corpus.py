@@ -14,7 +14,8 @@ from django.core.management import CommandError, call_command
 
 from ecomforecast.services import merchant_pretraining_consent_set
 from forecasting import io
-from forecasting.bench.pretrain import file_sha256, read_operator_series
+from forecasting.bench.pretrain import read_operator_series
+from forecasting.engine.digest import file_digest
 from forecasting.pretraining_corpus import manifest_path, pretraining_series_export
 from tests.forecasting.shop import make_daily_sales
 
@@ -64,7 +65,7 @@ def test_it_exports_only_the_consenting_merchants_demand_under_anonymous_names(s
     days = sum(length for _total, length in expected)
     assert manifest["series"] == 3
     assert manifest["rows"] == days
-    assert manifest["sha256"] == file_sha256(out)
+    assert manifest["sha256"] == file_digest(out)[0]
     assert [(entry["id"], entry["slug"], entry["series"], entry["days"]) for entry in manifest["merchants"]] == [
         (merchant.pk, "acme", 3, days)
     ]
