@@ -314,8 +314,12 @@ def test_sampling_with_the_key_value_cache_gives_the_logits_of_a_full_causal_pas
         steps = [module(tokens[:, :8], conditioning[:, :8], cache)]
         for position in range(8, 12):
             steps.append(module(tokens[:, position : position + 1], conditioning[:, position : position + 1], cache))
+        last = module(tokens[:, :8], conditioning[:, :8], module.cache(12), last_only=True)
     assert cache.filled == 12
     torch.testing.assert_close(torch.cat(steps, dim=1), full, rtol=1e-4, atol=1e-4)
+    # the context pass of sampling projects its last position only
+    assert last.shape == (5, 1, fitted.tokenizer.vocab_size)
+    torch.testing.assert_close(last, full[:, 7:8], rtol=1e-4, atol=1e-4)
 
 
 def test_paths_branched_from_a_shared_context_get_the_logits_of_their_own_full_causal_pass(fitted):

@@ -213,10 +213,15 @@ class _Network(nn.Module):
         return torch.where(observed > 0, tokens, torch.full_like(tokens, PAD))
 
     def forward(
-        self, tokens: torch.Tensor, conditioning: torch.Tensor, cache: KeyValueCache | BranchedCache | None = None
+        self,
+        tokens: torch.Tensor,
+        conditioning: torch.Tensor,
+        cache: KeyValueCache | BranchedCache | None = None,
+        last_only: bool = False,
     ) -> torch.Tensor:
         """Logits (N, L, vocab) for the L positions after those already in ``cache`` (from 0 without one); their
-        keys and values are added to the cache."""
+        keys and values are added to the cache. ``last_only``: the logits of the last position only (N, 1, vocab),
+        as sampling needs after the context pass, without projecting every context position onto the tokens."""
         start = 0 if cache is None else cache.filled
         x = self.token_embedding(tokens) + self.conditioning(conditioning)
         x = self.input_dropout(x + sinusoidal_positions(start, tokens.shape[1], self.d_model, tokens.device))
@@ -224,6 +229,8 @@ class _Network(nn.Module):
             x = block(x, cache, index)
         if cache is not None:
             cache.advance(tokens.shape[1])
+        if last_only:
+            x = x[:, -1:]
         return self.head(self.norm(x)).float()
 
     def cache(self, length: int) -> KeyValueCache:
@@ -323,7 +330,8 @@ class GPTForecaster(NeuralModel):
         conditioning = self._conditioning(features, scale)
         inputs = F.pad(module.tokens(batch["past_values"], batch["past_observed"]), (1, 0), value=PAD)
         cache = module.cache(context + h)
-        logits = module(inputs, conditioning[:, : context + 1], cache)[:, -1].repeat_interleave(n_paths, dim=0)
+        logits = module(inputs, conditioning[:, : context + 1], cache, last_only=True)[:, -1]
+        logits = logits.repeat_interleave(n_paths, dim=0)
         cache = cache.branch(n_paths)
         conditioning = conditioning.repeat_interleave(n_paths, dim=0)
         draws, expected, mixed = [], [], []
