@@ -383,3 +383,35 @@ def test_its_daily_quantiles_are_those_of_the_paths_mixed_distributions(fitted, 
         # 8 paths' mixed laws against 1,000 paths' sampled tokens: the same daily quantiles within noise
         sampled = np.quantile(reference.paths, levels, axis=0)
         np.testing.assert_allclose(forecast.quantiles, sampled, rtol=0.25, atol=1.0)
+
+
+def test_it_raises_the_forecast_on_promoted_future_days_when_the_history_says_so():
+    # Poisson counts whose rate triples on the days flagged as promoted (15 % of days at random)
+    rng = np.random.default_rng(1)
+    series, flags = [], []
+    for _ in range(16):
+        promoted = (rng.random(150) < 0.15).astype(float)
+        series.append(rng.poisson(rng.uniform(3.0, 20.0) * np.where(promoted == 1.0, 3.0, 1.0)).astype(float))
+        flags.append(promoted[:, None])
+    model = GPTForecaster(max_epochs=8, **TINY).fit(series, flags)
+    promoted_days = [2, 5, 9]
+    promotion = np.zeros((HORIZON, 1))
+    promotion[promoted_days] = 1.0
+    quiet = np.zeros((HORIZON, 1))
+
+    with_promotion = model.predict(HORIZON, series, flags, [promotion] * len(series))
+    without = model.predict(HORIZON, series, flags, [quiet] * len(series))
+
+    lift = np.array(
+        [
+            a.mean[promoted_days].sum() / b.mean[promoted_days].sum()
+            for a, b in zip(with_promotion, without, strict=True)
+        ]
+    )
+    others = [day for day in range(HORIZON) if day not in promoted_days]
+    calm = np.array([a.mean[others].sum() / b.mean[others].sum() for a, b in zip(with_promotion, without, strict=True)])
+    assert np.median(lift) > 1.8
+    # the flag moves the promoted days, not the rest of the horizon
+    assert np.median(calm) == pytest.approx(1.0, abs=0.2)
+    with pytest.raises(ValueError, match="covariates"):
+        model.predict(HORIZON, series)
