@@ -123,7 +123,9 @@ class TrainedModels:
         end: np.datetime64 | None,
     ) -> Path:
         """Where the training of ``name`` with these settings on this data is saved."""
-        training = {key: value for key, value in settings.items() if key not in INFERENCE_SETTINGS}
+        # every hyper-parameter the training used, the model's defaults included: a changed default is a new training
+        params = neural_model_class(name)(**settings).get_params()
+        training = {key: value for key, value in params.items() if key not in INFERENCE_SETTINGS}
         digest = hashlib.sha256(json.dumps([name, training, str(end)], sort_keys=True, default=str).encode())
         for block in (*series, *(X or ())):
             array = np.ascontiguousarray(block, dtype=np.float64)

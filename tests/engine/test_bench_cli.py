@@ -265,6 +265,9 @@ def test_saved_trainings_are_loaded_by_a_later_run_with_its_own_inference_settin
     assert directory.checkpoint_path("gru", settings, series, None, day + 1) != saved
     assert directory.checkpoint_path("gru", {**settings, "hidden_size": 4}, series, None, day) != saved
     assert directory.checkpoint_path("gru", {**settings, "threads": 2, "draws_per_path": 2}, series, None, day) == saved
+    # the name covers the model's defaults too: a setting at its default value names the same training
+    assert directory.checkpoint_path("gru", {**settings, "weight_decay": 0.0}, series, None, day) == saved
+    assert directory.checkpoint_path("gru", {**settings, "weight_decay": 0.1}, series, None, day) != saved
 
 
 def test_a_training_pool_hands_out_every_series_cut_at_the_date_and_nothing_later(tiny_panel):
