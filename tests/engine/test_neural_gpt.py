@@ -320,6 +320,9 @@ def test_sampling_with_the_key_value_cache_gives_the_logits_of_a_full_causal_pas
     # the context pass of sampling projects its last position only
     assert last.shape == (5, 1, fitted.tokenizer.vocab_size)
     torch.testing.assert_close(last, full[:, 7:8], rtol=1e-4, atol=1e-4)
+    # several positions after a filled context would need a mask the causal flag does not give
+    with pytest.raises(ValueError, match="empty cache"), torch.no_grad():
+        module(tokens[:, :2], conditioning[:, :2], cache)
 
 
 def test_paths_branched_from_a_shared_context_get_the_logits_of_their_own_full_causal_pass(fitted):

@@ -19,7 +19,8 @@ distribution (the step's marginal law, with the paths' histories integrated out)
 instead of off n_paths sampled tokens; a handful of paths then gives steady quantiles, so the default is 4 paths.
 On the development windows of the Online Retail benchmark, one set of weights scored WQL 0.742 / 0.743 / 0.744 /
 0.746 with 20 / 8 / 4 / 2 paths, at 244 / 385 / 805 / 940 series per second (a second training: 0.761 / 0.762 with
-20 / 4 paths).
+20 / 4 paths). Those runs used 512 bins; 256 (the default since) scored better there in two trainings each
+(docs/neural.md, "The GPT tokeniser and the synthetic corpus").
 
 ``pretrain`` fits the model on a synthetic corpus (synthetic.generate_corpus) plus any operator series and saves
 a checkpoint; ``from_pretrained`` returns a model that starts from it and fine-tunes on a merchant's panel with
@@ -86,6 +87,8 @@ class KeyValueCache:
     def attend(self, layer: int, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
         """Attention of the (N, heads, L, width) queries to the positions so far and to their own, whose keys and
         values are written in; causal when L > 1 (a context pass into an empty cache)."""
+        if query.shape[2] > 1 and self.filled:
+            raise ValueError("several positions at once only into an empty cache (the context pass)")
         key, value = self.write(layer, key, value)
         return F.scaled_dot_product_attention(query, key, value, is_causal=query.shape[2] > 1)
 
@@ -261,7 +264,7 @@ class GPTForecaster(NeuralModel):
         n_layers: int = 2,
         dim_feedforward: int | None = None,
         dropout: float = 0.1,
-        n_bins: int = 512,
+        n_bins: int = 256,
         max_scaled: float = 100.0,
         bin_power: float = 2.0,
         n_paths: int = 4,

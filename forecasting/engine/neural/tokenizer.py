@@ -33,7 +33,7 @@ N_SPECIAL = 2
 class MeanScaleTokenizer:
     """Tokeniser over a fixed grid; encode/decode work on (..., T) arrays with one scale per row."""
 
-    n_bins: int = 512
+    n_bins: int = 256
     max_scaled: float = 100.0
     power: float = 2.0
     min_scale: float = MIN_SCALE
