@@ -99,11 +99,8 @@ class TrainedModels:
         if key not in self.models:
             path = None if self.directory is None else self.checkpoint_path(name, settings, series, X, end)
             if path is not None and path.exists():
-                model_class = neural_model_class(name)
-                # the run's inference settings, the model's current defaults where the run gives none
-                defaults = model_class().get_params()
-                inference = {key: settings.get(key, defaults[key]) for key in INFERENCE_SETTINGS if key in defaults}
-                model = model_class.load(path, **inference)
+                _, inference = _split_settings(name, settings)
+                model = neural_model_class(name).load(path, **inference)
                 self.models[key] = (model, float(model.training_.seconds))
             else:
                 started = time.perf_counter()
@@ -123,9 +120,7 @@ class TrainedModels:
         end: np.datetime64 | None,
     ) -> Path:
         """Where the training of ``name`` with these settings on this data is saved."""
-        # every hyper-parameter the training used, the model's defaults included: a changed default is a new training
-        params = neural_model_class(name)(**settings).get_params()
-        training = {key: value for key, value in params.items() if key not in INFERENCE_SETTINGS}
+        training, _ = _split_settings(name, settings)
         digest = hashlib.sha256(json.dumps([name, training, str(end)], sort_keys=True, default=str).encode())
         for block in (*series, *(X or ())):
             array = np.ascontiguousarray(block, dtype=np.float64)
@@ -133,6 +128,14 @@ class TrainedModels:
             digest.update(array.tobytes())
         day = "none" if end is None else str(end)[:10]
         return self.directory / f"{name}-{day}-{digest.hexdigest()[:16]}.pt"
+
+
+def _split_settings(name: str, settings: Mapping[str, object]) -> tuple[dict, dict]:
+    """(training, inference) hyper-parameters of ``name`` under ``settings``, the model's defaults included, so a
+    changed default names a new training and a loaded one forecasts with today's inference defaults."""
+    params = neural_model_class(name)(**settings).get_params()
+    training = {key: value for key, value in params.items() if key not in INFERENCE_SETTINGS}
+    return training, {key: value for key, value in params.items() if key in INFERENCE_SETTINGS}
 
 
 class NeuralBenchForecaster:
