@@ -284,7 +284,7 @@ def _pinned_model(run: ForecastRun, pin: dict, label: str, unavailable: dict[str
 def _loaded_model(artifact_id: int, merchant_id: int) -> GlobalModel:
     if artifact_id not in _loaded_models:
         artifact = ModelArtifact.objects.get(pk=artifact_id, merchant_id=merchant_id)
-        # its own paths (lstm/gru 10 x 10 draws, gpt 20): auto reads its mean and daily quantiles, never its paths
+        # its own paths (lstm/gru 10 x 10 draws, gpt 4): auto reads its mean and daily quantiles, never its paths
         model = artifact_services.model_artifact_load(artifact=artifact)
         while len(_loaded_models) >= LOADED_MODELS_KEPT:
             _loaded_models.pop(next(iter(_loaded_models)))

@@ -279,12 +279,13 @@ def pretrain_base(
 
     log = model.training_
     observed = sum(int(np.isfinite(values).sum()) for values in [*corpus.series, *operator])
+    sha256, size_bytes = file_digest(path)
     sidecar = {
         "name": path.stem,
         "version": version,
         "checkpoint": path.name,
-        "sha256": file_digest(path)[0],
-        "size_bytes": path.stat().st_size,
+        "sha256": sha256,
+        "size_bytes": size_bytes,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "recipe": recipe,
         "command": shlex.join(command_line(recipe)),

@@ -14,6 +14,7 @@ from forecasting.engine.neural.deepar import (
     sample_negative_binomial_block,
 )
 from forecasting.engine.neural.training import load_checkpoint, save_checkpoint
+from tests.engine.promotion_panels import mean_ratios, promotion_panel
 
 CELLS = ("lstm", "gru")
 HORIZON = 7
@@ -46,18 +47,6 @@ def weekly_poisson_panel(n_series: int = 24, length: int = 147, seed: int = 0) -
         phase = rng.integers(0, 7)
         series.append(rng.poisson(level * (1.0 + 0.8 * np.sin(2 * np.pi * (time_index + phase) / 7))).astype(float))
     return series
-
-
-def promotion_panel(n_series: int = 16, length: int = 150, seed: int = 1) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Poisson counts whose rate is tripled on days flagged as promoted (15% of days at random)."""
-    rng = np.random.default_rng(seed)
-    series, covariates = [], []
-    for _ in range(n_series):
-        flags = (rng.random(length) < 0.15).astype(float)
-        level = rng.uniform(3.0, 20.0)
-        series.append(rng.poisson(level * np.where(flags == 1.0, 3.0, 1.0)).astype(float))
-        covariates.append(flags[:, None])
-    return series, covariates
 
 
 @pytest.fixture(scope="module")
@@ -241,9 +230,7 @@ def test_it_raises_the_forecast_on_promoted_future_days(name):
     promoted = model.predict(HORIZON, series, covariates, [with_promotion] * len(series))
     plain = model.predict(HORIZON, series, covariates, [without] * len(series))
 
-    lift = np.array(
-        [p.mean[promoted_days].sum() / q.mean[promoted_days].sum() for p, q in zip(promoted, plain, strict=True)]
-    )
+    lift = mean_ratios(promoted, plain, promoted_days)
     assert np.median(lift) > 1.8
     with pytest.raises(ValueError, match="covariates"):
         model.predict(HORIZON, series)

@@ -8,6 +8,7 @@ from forecasting.engine.neural.gpt import GPTForecaster, from_pretrained, pretra
 from forecasting.engine.neural.synthetic import generate_corpus
 from forecasting.engine.neural.tokenizer import PAD, ZERO, MeanScaleTokenizer
 from forecasting.engine.neural.training import load_checkpoint
+from tests.engine.promotion_panels import mean_ratios, promotion_panel
 
 HORIZON = 14
 TINY = {
@@ -389,13 +390,7 @@ def test_its_daily_quantiles_are_those_of_the_paths_mixed_distributions(fitted, 
 
 
 def test_it_raises_the_forecast_on_promoted_future_days_when_the_history_says_so():
-    # Poisson counts whose rate triples on the days flagged as promoted (15 % of days at random)
-    rng = np.random.default_rng(1)
-    series, flags = [], []
-    for _ in range(16):
-        promoted = (rng.random(150) < 0.15).astype(float)
-        series.append(rng.poisson(rng.uniform(3.0, 20.0) * np.where(promoted == 1.0, 3.0, 1.0)).astype(float))
-        flags.append(promoted[:, None])
+    series, flags = promotion_panel()
     model = GPTForecaster(max_epochs=8, **TINY).fit(series, flags)
     promoted_days = [2, 5, 9]
     promotion = np.zeros((HORIZON, 1))
@@ -405,14 +400,8 @@ def test_it_raises_the_forecast_on_promoted_future_days_when_the_history_says_so
     with_promotion = model.predict(HORIZON, series, flags, [promotion] * len(series))
     without = model.predict(HORIZON, series, flags, [quiet] * len(series))
 
-    lift = np.array(
-        [
-            a.mean[promoted_days].sum() / b.mean[promoted_days].sum()
-            for a, b in zip(with_promotion, without, strict=True)
-        ]
-    )
-    others = [day for day in range(HORIZON) if day not in promoted_days]
-    calm = np.array([a.mean[others].sum() / b.mean[others].sum() for a, b in zip(with_promotion, without, strict=True)])
+    lift = mean_ratios(with_promotion, without, promoted_days)
+    calm = mean_ratios(with_promotion, without, [day for day in range(HORIZON) if day not in promoted_days])
     assert np.median(lift) > 1.8
     # the flag moves the promoted days, not the rest of the horizon
     assert np.median(calm) == pytest.approx(1.0, abs=0.2)
