@@ -25,3 +25,14 @@ def promotion_panel(n_series: int = 16, length: int = 150, seed: int = 1) -> tup
 def mean_ratios(numerators: Sequence[Forecast], denominators: Sequence[Forecast], days) -> np.ndarray:
     """Per series, the forecast mean summed over ``days`` of one set of forecasts over the other's."""
     return np.array([a.mean[days].sum() / b.mean[days].sum() for a, b in zip(numerators, denominators, strict=True)])
+
+
+def forecasts_with_and_without_promotion(model, series, flags, horizon: int, days) -> tuple[list, list]:
+    """The model's forecasts of the panel with ``days`` of the horizon promoted, and with none promoted."""
+    promotion = np.zeros((horizon, 1))
+    promotion[days] = 1.0
+    quiet = np.zeros((horizon, 1))
+    return (
+        model.predict(horizon, series, flags, [promotion] * len(series)),
+        model.predict(horizon, series, flags, [quiet] * len(series)),
+    )

@@ -14,7 +14,7 @@ from forecasting.engine.neural.deepar import (
     sample_negative_binomial_block,
 )
 from forecasting.engine.neural.training import load_checkpoint, save_checkpoint
-from tests.engine.promotion_panels import mean_ratios, promotion_panel
+from tests.engine.promotion_panels import forecasts_with_and_without_promotion, mean_ratios, promotion_panel
 
 CELLS = ("lstm", "gru")
 HORIZON = 7
@@ -223,12 +223,8 @@ def test_it_raises_the_forecast_on_promoted_future_days(name):
     model = make_neural_model(name, **TINY)
     model.fit(series, covariates)
     promoted_days = np.array([1, 4])
-    with_promotion = np.zeros((HORIZON, 1))
-    with_promotion[promoted_days] = 1.0
-    without = np.zeros((HORIZON, 1))
 
-    promoted = model.predict(HORIZON, series, covariates, [with_promotion] * len(series))
-    plain = model.predict(HORIZON, series, covariates, [without] * len(series))
+    promoted, plain = forecasts_with_and_without_promotion(model, series, covariates, HORIZON, promoted_days)
 
     lift = mean_ratios(promoted, plain, promoted_days)
     assert np.median(lift) > 1.8

@@ -8,7 +8,7 @@ from forecasting.engine.neural.gpt import GPTForecaster, from_pretrained, pretra
 from forecasting.engine.neural.synthetic import generate_corpus
 from forecasting.engine.neural.tokenizer import PAD, ZERO, MeanScaleTokenizer
 from forecasting.engine.neural.training import load_checkpoint
-from tests.engine.promotion_panels import mean_ratios, promotion_panel
+from tests.engine.promotion_panels import forecasts_with_and_without_promotion, mean_ratios, promotion_panel
 
 HORIZON = 14
 TINY = {
@@ -393,12 +393,8 @@ def test_it_raises_the_forecast_on_promoted_future_days_when_the_history_says_so
     series, flags = promotion_panel()
     model = GPTForecaster(max_epochs=8, **TINY).fit(series, flags)
     promoted_days = [2, 5, 9]
-    promotion = np.zeros((HORIZON, 1))
-    promotion[promoted_days] = 1.0
-    quiet = np.zeros((HORIZON, 1))
 
-    with_promotion = model.predict(HORIZON, series, flags, [promotion] * len(series))
-    without = model.predict(HORIZON, series, flags, [quiet] * len(series))
+    with_promotion, without = forecasts_with_and_without_promotion(model, series, flags, HORIZON, promoted_days)
 
     lift = mean_ratios(with_promotion, without, promoted_days)
     calm = mean_ratios(with_promotion, without, [day for day in range(HORIZON) if day not in promoted_days])
